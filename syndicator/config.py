@@ -1,0 +1,416 @@
+"""config.yaml → typed, validated settings.
+
+Every error names the file, the key path and what was expected, because the
+person reading it is an operator editing YAML, not a Python developer. Unknown
+keys are errors: a misspelt key that is silently ignored is a setting that
+silently does nothing. Relative paths are resolved against the folder of the
+config file so that cron, systemd and a shell in another folder agree.
+Secrets are never read from the file, only from environment variables named
+in it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from syndicator.errors import ConfigError
+
+ENV_CONFIG = "SYNDICATOR_CONFIG"
+DEFAULT_CONFIG = Path("config.yaml")
+TOPIC_ID = r"^[a-z0-9][a-z0-9-]*$"
+SOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class Strict(BaseModel):
+    """Base for every settings block: unknown keys are errors, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class FeedSource(Strict):
+    """An RSS, Atom, RDF or JSON Feed fetched over HTTP(S)."""
+
+    type: Literal["feed"] = "feed"
+    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    url: HttpUrl
+    title: str | None = None
+    interval_minutes: Annotated[int | None, Field(ge=1)] = None
+    """How often to fetch; defaults to ``collect.interval_minutes``."""
+    full_text: bool = False
+    """Fetch each new item's linked page and extract its main text (summary-only feeds)."""
+    lang: str | None = None
+    enabled: bool = True
+
+
+class PageSource(Strict):
+    """A press-release listing page of an organisation that publishes no feed."""
+
+    type: Literal["page"] = "page"
+    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    url: HttpUrl
+    title: str | None = None
+    interval_minutes: Annotated[int | None, Field(ge=1)] = None
+    link_selector: str = "main a[href], article a[href]"
+    """CSS selector for the links to individual releases on the listing page."""
+    link_pattern: str | None = None
+    """Regular expression a release URL must match (filters navigation links)."""
+    max_new_per_cycle: Annotated[int, Field(ge=1, le=500)] = 20
+    lang: str | None = None
+    enabled: bool = True
+
+    @field_validator("link_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class FolderSource(Strict):
+    """A folder of release files: .txt (seed format), .html, .md and .eml."""
+
+    type: Literal["folder"] = "folder"
+    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    path: Path
+    title: str | None = None
+    patterns: tuple[str, ...] = ("*.txt", "*.html", "*.htm", "*.md", "*.markdown", "*.eml")
+    recursive: bool = True
+    lang: str | None = None
+    enabled: bool = True
+
+
+Source = Annotated[FeedSource | PageSource | FolderSource, Field(discriminator="type")]
+
+
+class CollectSettings(Strict):
+    """How politely and within which bounds sources are fetched."""
+
+    user_agent: str = "Syndicator/{version} (+{contact})"
+    """``{version}`` and ``{contact}`` are filled in; servers see who is asking."""
+    contact: str = "https://github.com/syndicator/syndicator"
+    """An address a site operator can write to about our fetching."""
+    interval_minutes: Annotated[int, Field(ge=1)] = 60
+    jitter: Annotated[float, Field(ge=0, le=0.5)] = 0.1
+    """Fraction of the interval added at random so sources do not all fire together."""
+    max_interval_minutes: Annotated[int, Field(ge=1)] = 24 * 60
+    """Upper bound for intervals stretched by Cache-Control, Retry-After or backoff."""
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    read_timeout: Annotated[float, Field(gt=0)] = 20.0
+    total_timeout: Annotated[float, Field(gt=0)] = 60.0
+    concurrency: Annotated[int, Field(ge=1, le=500)] = 50
+    per_host: Annotated[int, Field(ge=1, le=8)] = 2
+    min_host_interval: Annotated[float, Field(ge=0)] = 1.0
+    """Seconds between two requests to the same host."""
+    max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    """Cap on a response body after decompression."""
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    max_entries: Annotated[int, Field(ge=1)] = 500
+    """Entries kept per source per cycle."""
+    max_field_chars: Annotated[int, Field(ge=100)] = 200_000
+    allow_networks: tuple[str, ...] = ()
+    """Hosts or networks (``127.0.0.1``, ``10.0.0.0/8``) allowed despite being non-global."""
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+
+class TopicSettings(Strict):
+    """One threat category subscribers can follow."""
+
+    id: Annotated[str, Field(pattern=TOPIC_ID)]
+    title: str
+    description: str = ""
+    link: HttpUrl | None = None
+    """The organisation's page on the topic (the release's "Further information" link)."""
+    terms: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """Extra terms per language code (``en``, ``ru``, ``*`` for all): term → weight."""
+    exclude: tuple[str, ...] = ()
+    """Phrases whose presence cancels a match of this topic (e.g. "wildlife trafficking")."""
+    threshold: Annotated[float | None, Field(gt=0)] = None
+
+
+class TaxonomySettings(Strict):
+    """The topics and where their vocabulary comes from."""
+
+    vocabulary: Path | None = None
+    """A YAML vocabulary file; the built-in one when absent."""
+    threshold: Annotated[float, Field(gt=0)] = 1.0
+    topics: tuple[TopicSettings, ...]
+
+    @field_validator("topics")
+    @classmethod
+    def _unique(cls, topics: tuple[TopicSettings, ...]) -> tuple[TopicSettings, ...]:
+        seen: set[str] = set()
+        for topic in topics:
+            if topic.id in seen:
+                raise ValueError(f"topic id {topic.id!r} is listed twice")
+            seen.add(topic.id)
+        if not topics:
+            raise ValueError("at least one topic is required")
+        return topics
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.topics)
+
+
+# --------------------------------------------------------------------------- publish
+
+
+class PublishSettings(Strict):
+    """What goes into the output folder."""
+
+    output_dir: Path = Path("feeds")
+    title: str = "Syndicator"
+    description: str = "Press releases on transnational threats, by topic."
+    max_entries: Annotated[int, Field(ge=1, le=10_000)] = 50
+    formats: tuple[Literal["rss", "atom", "json", "opml", "html"], ...] = (
+        "rss",
+        "atom",
+        "json",
+        "opml",
+        "html",
+    )
+    language: str = "en"
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class SmtpSettings(Strict):
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str = "SYNDICATOR_SMTP_PASSWORD"
+    """Name of the environment variable holding the password; never the password itself."""
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env)
+
+
+class DeliverySettings(Strict):
+    """How digests and alerts leave the building."""
+
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    sender: str = "Syndicator <syndicator@localhost>"
+    reply_to: str | None = None
+    smtp: SmtpSettings | None = None
+    digest_time: time = time(7, 0)
+    """Local time of day (in each subscriber's time zone) from which a digest is due."""
+    weekly_day: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    max_items_per_digest: Annotated[int, Field(ge=1)] = 100
+    signing_key_env: str = "SYNDICATOR_SIGNING_KEY"
+    """Environment variable with the key that signs unsubscribe links.
+
+    When unset, a random key is generated once and kept in the database."""
+    unsubscribe_url: str | None = None
+    """Base URL of the unsubscribe endpoint; ``{base_url}unsubscribe`` when absent."""
+    unsubscribe_mailto: str | None = None
+
+    @model_validator(mode="after")
+    def _smtp_needs_settings(self) -> DeliverySettings:
+        if self.transport == "smtp" and self.smtp is None:
+            raise ValueError("transport 'smtp' needs an 'smtp' block with at least 'host'")
+        return self
+
+    @property
+    def signing_key(self) -> str | None:
+        return os.environ.get(self.signing_key_env) or None
+
+
+class SubscriberSettings(Strict):
+    email: Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")]
+    name: str | None = None
+    topics: tuple[Annotated[str, Field(pattern=TOPIC_ID)], ...]
+    cadence: Literal["daily", "weekly"] = "daily"
+    timezone: str = "UTC"
+    alerts: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Vienna)") from exc
+        return value
+
+
+# --------------------------------------------------------------------------- service
+
+
+class ScheduleSettings(Strict):
+    """When ``syndicator worker`` runs what."""
+
+    collect_every_minutes: Annotated[int, Field(ge=1)] = 30
+    deliver_every_minutes: Annotated[int, Field(ge=1)] = 15
+    """How often to check for due digests; each subscriber's own time decides what is sent."""
+    misfire_grace_seconds: Annotated[int, Field(ge=1)] = 600
+
+
+class Settings(Strict):
+    """The whole configuration file."""
+
+    base_url: HttpUrl
+    """Public URL the output folder is served at; feeds' self links are built from it."""
+    database: str = "sqlite:///var/syndicator.sqlite3"
+    """SQLAlchemy URL: ``sqlite:///relative/path`` or ``postgresql+psycopg://user@host/db``."""
+    sources: tuple[Source, ...] = ()
+    collect: CollectSettings = CollectSettings()
+    taxonomy: TaxonomySettings
+    publish: PublishSettings = PublishSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    subscribers: tuple[SubscriberSettings, ...] = ()
+    schedule: ScheduleSettings = ScheduleSettings()
+    config_path: Path | None = Field(default=None, exclude=True)
+    """Where these settings were read from (set by :func:`load_settings`)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _trailing_slash(cls, value: HttpUrl) -> HttpUrl:
+        text = str(value)
+        return value if text.endswith("/") else HttpUrl(text + "/")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        ids = [s.id for s in self.sources]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"source ids must be unique; repeated: {', '.join(dupes)}")
+        topics = set(self.taxonomy.ids)
+        for n, sub in enumerate(self.subscribers):
+            unknown = [t for t in sub.topics if t not in topics]
+            if unknown:
+                raise ValueError(
+                    f"subscribers.{n} ({sub.email}): unknown topic(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(sorted(topics))}"
+                )
+        emails = [s.email.lower() for s in self.subscribers]
+        repeated = sorted({e for e in emails if emails.count(e) > 1})
+        if repeated:
+            raise ValueError(f"subscriber emails must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+    @property
+    def base_url_text(self) -> str:
+        return str(self.base_url)
+
+    @property
+    def feed_sources(self) -> tuple[FeedSource | PageSource | FolderSource, ...]:
+        return tuple(s for s in self.sources if s.enabled)
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration ({error.error_count()} problem(s))"]
+    for problem in error.errors():
+        loc = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and where it is nested)"
+        elif problem["type"] == "missing":
+            message = "required key is missing"
+        value = problem.get("input")
+        shown = ""
+        if problem["type"] not in {"missing", "extra_forbidden"} and not isinstance(value, dict | list):
+            shown = f" (got {value!r})"
+        lines.append(f"  {loc}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    """Make every relative path in the settings relative to the config file's folder."""
+
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p)
+
+    sources = tuple(
+        s.model_copy(update={"path": resolve(s.path)}) if isinstance(s, FolderSource) else s
+        for s in settings.sources
+    )
+    vocabulary = settings.taxonomy.vocabulary
+    taxonomy = settings.taxonomy.model_copy(
+        update={"vocabulary": resolve(vocabulary) if vocabulary else None}
+    )
+    database = settings.database
+    prefix = "sqlite:///"
+    if database.startswith(prefix) and not database.startswith("sqlite:////"):
+        rest = database[len(prefix) :]
+        if rest and rest != ":memory:":
+            database = prefix + str(resolve(Path(rest)))
+    return settings.model_copy(
+        update={
+            "sources": sources,
+            "taxonomy": taxonomy,
+            "database": database,
+            "publish": settings.publish.model_copy(
+                update={"output_dir": resolve(settings.publish.output_dir)}
+            ),
+            "delivery": settings.delivery.model_copy(
+                update={"outbox_dir": resolve(settings.delivery.outbox_dir)}
+            ),
+        }
+    )
+
+
+def parse_settings(data: Any, path: Path) -> Settings:
+    """Validate already-loaded YAML data; ``path`` names the file in errors."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(path, exc)) from None
+    resolved = _resolve_paths(settings, path.resolve().parent)
+    return resolved.model_copy(update={"config_path": path.resolve()})
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to use: the argument, else ``$SYNDICATOR_CONFIG``, else ./config.yaml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(ENV_CONFIG)
+    return Path(from_env) if from_env else DEFAULT_CONFIG
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate a config file; every failure is a :class:`ConfigError`."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read configuration file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    return parse_settings(data, file)

@@ -1,0 +1,72 @@
+"""One exception tree for the whole project.
+
+Callers catch :class:`SyndicatorError` at the edge (the CLI, the scheduler) and
+branch on the resource that failed: a source, an item, a subscriber, the store,
+the configuration. I/O errors are translated into these classes only at the
+boundary where they happen, so a bug elsewhere still surfaces as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SyndicatorError(Exception):
+    """Root of every error Syndicator raises on purpose.
+
+    ``str()`` includes the cause, so a one-line log of the error tells the
+    operator what happened without a traceback.
+    """
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        cause = self.__cause__
+        if cause is not None and str(cause) and str(cause) not in message:
+            return f"{message}: {type(cause).__name__}: {cause}"
+        return message
+
+
+class ConfigError(SyndicatorError, ValueError):
+    """The configuration file is missing, unreadable or invalid.
+
+    The message names the file and, where there is one, the key path.
+    """
+
+
+class SourceError(SyndicatorError):
+    """Collecting one source failed; the cycle records it and goes on.
+
+    ``error_class`` is a short stable word (``timeout``, ``too_large``,
+    ``parse_error``, ...) that the store keeps and ``syndicator sources`` shows.
+    """
+
+    def __init__(self, source_id: str, message: str, error_class: str = "error") -> None:
+        super().__init__(f"source {source_id!r}: {message}")
+        self.source_id = source_id
+        self.error_class = error_class
+
+
+class ItemError(SyndicatorError):
+    """One item could not be read or stored; its siblings are unaffected."""
+
+
+class StorageError(SyndicatorError):
+    """The database could not be reached, migrated or written."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by a newer Syndicator than this one."""
+
+
+class OutputError(SyndicatorError):
+    """An output folder (feeds, pages, outbox) cannot be written."""
+
+
+class DeliveryError(SyndicatorError):
+    """A message could not be handed to its transport (SMTP, outbox)."""
+
+    def __init__(self, subscriber: str, message: str) -> None:
+        super().__init__(f"subscriber {subscriber!r}: {message}")
+        self.subscriber = subscriber
+
+
+class TaggingError(SyndicatorError, ValueError):
+    """The taxonomy or a tagging request is invalid."""

@@ -1,0 +1,159 @@
+"""The records that pass between stages.
+
+Stages never import each other; they meet here and in the store. Every record is
+a frozen dataclass so a stage cannot change what another stage will read, and
+every datetime is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FetchStatus = Literal["ok", "not_modified", "error"]
+Cadence = Literal["daily", "weekly"]
+TagOrigin = Literal["auto", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One press release as collected, before it is stored.
+
+    ``identity`` is what makes the item unique within its source: the guid,
+    else the canonical link, else a hash of its content (see
+    :func:`syndicator.collect.identity.item_identity`). ``published_at`` is the
+    publisher's claim and may be missing or wrong; the store keeps its own
+    first-seen time, which alone decides what is "new" for subscribers.
+    """
+
+    source_id: str
+    identity: str
+    title: str
+    link: str | None = None
+    guid: str | None = None
+    summary: str = ""
+    content: str = ""
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    lang: str | None = None
+    author: str | None = None
+    declared_topics: tuple[str, ...] = ()
+    """Topic labels the publisher itself declared, as written (e.g. the lines of a
+    "Further information" list such as "UNODC on Corruption"); the tagger maps
+    them to topic ids, since only it knows the taxonomy."""
+
+    @property
+    def text(self) -> str:
+        """The longest body we have: full content when present, else the summary."""
+        return self.content or self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class Caching:
+    """Opaque HTTP validators kept per source for conditional requests."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers about a source between cycles."""
+
+    source_id: str
+    url: str | None = None
+    caching: Caching = field(default_factory=Caching)
+    status: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    consecutive_failures: int = 0
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_fetch_at: datetime | None = None
+    permanent_url: str | None = None
+    """Where a consistent 301/308 moved the source; used instead of the configured URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class CollectResult:
+    """What one collection attempt of one source produced.
+
+    The store applies it in one transaction: the items and the new caching
+    validators land together, so a crash never leaves validators that claim
+    items we do not have.
+    """
+
+    source_id: str
+    status: FetchStatus
+    items: tuple[Item, ...] = ()
+    caching: Caching | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    http_status: int | None = None
+    next_fetch_at: datetime | None = None
+    permanent_url: str | None = None
+    warnings: tuple[str, ...] = ()
+    """Per-item problems (a file without a date, a skipped entry) that did not fail the source."""
+
+
+@dataclass(frozen=True, slots=True)
+class TagResult:
+    """The tagger's verdict on one text, with the evidence for every score.
+
+    ``scores`` holds every topic that had any evidence, chosen or not, so an
+    analyst can see near misses; ``topics`` holds those over their threshold.
+    """
+
+    topics: tuple[str, ...]
+    scores: dict[str, float]
+    evidence: dict[str, list[str]]
+    lang: str | None = None
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tagging:
+    """One stored topic assignment of one item."""
+
+    topic: str
+    score: float
+    evidence: tuple[str, ...]
+    origin: TagOrigin = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as the store holds it, with its tags; what publish and deliver read."""
+
+    id: int
+    item: Item
+    first_seen_at: datetime
+    last_changed_at: datetime
+    taggings: tuple[Tagging, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(t.topic for t in self.taggings)
+
+    @property
+    def sort_date(self) -> datetime:
+        """Newest-first order: the publisher's date unless it is missing or in our future."""
+        published = self.item.published_at
+        if published is None or published > self.first_seen_at:
+            return self.first_seen_at
+        return published
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A reader who wants some topics by email."""
+
+    email: str
+    topics: tuple[str, ...]
+    cadence: Cadence = "daily"
+    timezone: str = "UTC"
+    name: str | None = None
+    alerts: bool = False
+    """Also send an immediate alert for each new item of their topics."""
