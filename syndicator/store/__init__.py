@@ -1,1 +1,30 @@
-"""store stage."""
+"""The store: the only package that speaks SQL.
+
+Stages depend on :class:`Storage` (the Protocol); :func:`open_store` gives the
+SQLAlchemy implementation for a database URL.
+"""
+
+from syndicator.store.protocol import (
+    ApplyCounts,
+    DeliveryKind,
+    Dispatch,
+    Storage,
+    SubscriberState,
+)
+from syndicator.store.sql import SqlStore
+
+
+def open_store(url: str) -> SqlStore:
+    """Open (and migrate) the database at a SQLAlchemy URL."""
+    return SqlStore.open(url)
+
+
+__all__ = [
+    "ApplyCounts",
+    "DeliveryKind",
+    "Dispatch",
+    "SqlStore",
+    "Storage",
+    "SubscriberState",
+    "open_store",
+]

@@ -88,6 +88,10 @@ class Storage(Protocol):
 
     def get_item(self, item_id: int) -> StoredItem | None: ...
 
+    def tag_result(self, item_id: int) -> TagResult | None:
+        """The tagger's last full verdict on an item: every score and its evidence."""
+        ...
+
     def recent_items(self, topic: str | None, limit: int) -> list[StoredItem]:
         """Tagged items, newest first; ``topic=None`` means items with any topic."""
         ...
@@ -107,13 +111,21 @@ class Storage(Protocol):
         """Stop all mail to ``email``; True if they were subscribed."""
         ...
 
+    def resubscribe(self, email: str) -> bool: ...
+
     def unsent_items(
-        self, email: str, topics: Sequence[str], kind: DeliveryKind, limit: int
+        self,
+        email: str,
+        topics: Sequence[str],
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None = None,
     ) -> list[StoredItem]:
         """Items of these topics that no dispatch of this kind has yet carried to ``email``.
 
-        Oldest first, so a digest capped at ``limit`` leaves the newest for the next one
-        and skips nothing.
+        Oldest first (by our first-seen time), so a digest capped at ``limit`` leaves
+        the newest for the next one and skips nothing. ``since`` drops items first
+        seen before it (alerts never replay the backlog).
         """
         ...
 
@@ -132,6 +144,8 @@ class Storage(Protocol):
     def pending_dispatches(self) -> list[Dispatch]:
         """Reserved but never confirmed sent: a crash or a transport failure; retried."""
         ...
+
+    def dispatch_counts(self) -> dict[str, int]: ...
 
     # ---- service ---------------------------------------------------------------------
     def get_or_create_secret(self, name: str, factory: str) -> str:

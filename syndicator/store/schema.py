@@ -1,0 +1,154 @@
+"""The tables, and the schema version this code writes.
+
+Bump :data:`SCHEMA_VERSION` and add a step to :mod:`syndicator.store.migrations`
+whenever a table changes; a database newer than the code is refused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from syndicator.store.types import UTCDateTime
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("status", String(20)),
+    Column("http_status", Integer),
+    Column("error_class", String(50)),
+    Column("error_message", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("next_fetch_at", UTCDateTime),
+    Column("permanent_url", Text),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(200), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("guid", Text),
+    Column("link", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("content", Text, nullable=False, default=""),
+    Column("author", Text),
+    Column("lang", String(20)),
+    Column("declared_topics", JSON, nullable=False, default=list),
+    Column("published_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_changed_at", UTCDateTime, nullable=False),
+    Column("sort_at", UTCDateTime, nullable=False),
+    Column("content_hash", String(80), nullable=False),
+    # What the tagger last saw: re-tag when the content or the tagger changed.
+    Column("tagged_hash", String(80)),
+    Column("tagger_version", String(80)),
+    Column("tagged_at", UTCDateTime),
+    Column("tag_detail", JSON),
+    Column("countries", JSON, nullable=False, default=list),
+    UniqueConstraint("source_id", "identity", name="uq_items_source_identity"),
+)
+Index("ix_items_sort_at", items.c.sort_at)
+Index("ix_items_first_seen_at", items.c.first_seen_at)
+
+taggings = Table(
+    "taggings",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSON, nullable=False, default=list),
+    Column("origin", String(10), nullable=False, default="auto"),
+)
+Index("ix_taggings_topic", taggings.c.topic, taggings.c.item_id)
+
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("action", String(10), nullable=False),  # "add" or "remove"
+    Column("decided_at", UTCDateTime, nullable=False),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("name", Text),
+    Column("topics", JSON, nullable=False),
+    Column("cadence", String(10), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("alerts", Boolean, nullable=False, default=False),
+    Column("configured", Boolean, nullable=False, default=True),
+    Column("subscribed_at", UTCDateTime, nullable=False),
+    Column("unsubscribed_at", UTCDateTime),
+    Column("last_digest_at", UTCDateTime),
+)
+
+dispatches = Table(
+    "dispatches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("message_id", String(400), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+)
+Index("ix_dispatches_pending", dispatches.c.sent_at)
+
+# The ledger proper: one row per item carried to a subscriber by a kind of message.
+# The primary key is what makes "each exactly once" hold even across workers.
+dispatch_items = Table(
+    "dispatch_items",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "dispatch_id",
+        Integer,
+        ForeignKey("dispatches.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,714 @@
+"""The one implementation of :class:`~syndicator.store.protocol.Storage`.
+
+SQLAlchemy Core, so SQLite (the embedded default, in WAL mode) and PostgreSQL
+(several workers) run the same statements. This is the only module that speaks
+SQL; every driver error is translated into :class:`StorageError` here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from syndicator.errors import StorageError
+from syndicator.models import (
+    Caching,
+    CollectResult,
+    Item,
+    SourceState,
+    StoredItem,
+    Subscriber,
+    Tagging,
+    TagResult,
+)
+from syndicator.store import schema as t
+from syndicator.store.migrations import migrate
+from syndicator.store.protocol import ApplyCounts, DeliveryKind, Dispatch, SubscriberState
+
+HASH_VERSION = "1"
+
+
+def content_hash(item: Item) -> str:
+    """A versioned hash of what a reader sees of an item.
+
+    Volatile things (fetch time, the feed's own dates of generation) are left out
+    so that an unchanged release never counts as updated.
+    """
+    payload = {
+        "title": item.title,
+        "link": item.link,
+        "summary": item.summary,
+        "content": item.content,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+        "author": item.author,
+        "declared_topics": list(item.declared_topics),
+    }
+    digest = hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    return f"{HASH_VERSION}:{digest}"
+
+
+def _sort_at(published: datetime | None, first_seen: datetime) -> datetime:
+    """Newest-first key: the publisher's date unless missing or ahead of our clock."""
+    if published is None or published > first_seen:
+        return first_seen
+    return published
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` for the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class SqlStore:
+    """Storage on any SQLAlchemy backend we support (SQLite, PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        try:
+            with self._tx() as conn:
+                self.schema_version = migrate(conn)
+        except BaseException:
+            engine.dispose()  # leave no half-open connection behind a refused database
+            raise
+
+    @classmethod
+    def open(cls, url: str) -> SqlStore:
+        """Connect, creating the SQLite file's folder if needed, and migrate."""
+        url = normalise_url(url)
+        try:
+            parsed = make_url(url)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"invalid database URL {url!r}") from exc
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:":
+                try:
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StorageError(f"cannot create the folder of database {database}") from exc
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = create_engine(url, **kwargs)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise StorageError(f"cannot use database {parsed.render_as_string()}") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return cls(engine)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            url = self.engine.url.render_as_string(hide_password=True)
+            raise StorageError(f"database {url}: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ sources
+
+    def source_states(self) -> dict[str, SourceState]:
+        with self._tx() as conn:
+            rows = conn.execute(select(t.sources)).all()
+        return {row.id: _source_state(row) for row in rows}
+
+    def apply_collect(self, result: CollectResult, now: datetime) -> ApplyCounts:
+        with self._tx() as conn:
+            counts = ApplyCounts()
+            if result.status == "ok":
+                counts = self._upsert_items(conn, result.source_id, result.items, now)
+            self._update_source(conn, result, now)
+        return counts
+
+    def _upsert_items(
+        self, conn: Connection, source_id: str, items: Sequence[Item], now: datetime
+    ) -> ApplyCounts:
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.identity, item)  # the first of duplicate ids in a feed wins
+        if not unique:
+            return ApplyCounts()
+        known: dict[str, tuple[int, str, datetime]] = {}
+        identities = list(unique)
+        for start in range(0, len(identities), 500):
+            chunk = identities[start : start + 500]
+            rows = conn.execute(
+                select(t.items.c.id, t.items.c.identity, t.items.c.content_hash, t.items.c.first_seen_at)
+                .where(t.items.c.source_id == source_id)
+                .where(t.items.c.identity.in_(chunk))
+            ).all()
+            known.update({r.identity: (r.id, r.content_hash, r.first_seen_at) for r in rows})
+        new = updated = unchanged = 0
+        inserts: list[dict[str, Any]] = []
+        for identity, item in unique.items():
+            digest = content_hash(item)
+            fields = _item_fields(item)
+            if identity not in known:
+                inserts.append(
+                    {
+                        **fields,
+                        "source_id": source_id,
+                        "identity": identity,
+                        "content_hash": digest,
+                        "first_seen_at": now,
+                        "last_changed_at": now,
+                        "sort_at": _sort_at(item.published_at, now),
+                    }
+                )
+                new += 1
+            elif known[identity][1] != digest:
+                item_id, _, first_seen = known[identity]
+                conn.execute(
+                    update(t.items)
+                    .where(t.items.c.id == item_id)
+                    .values(
+                        **fields,
+                        content_hash=digest,
+                        last_changed_at=now,
+                        sort_at=_sort_at(item.published_at, first_seen),
+                    )
+                )
+                updated += 1
+            else:
+                unchanged += 1
+        if inserts:
+            conn.execute(insert(t.items), inserts)
+        return ApplyCounts(new=new, updated=updated, unchanged=unchanged)
+
+    def _update_source(self, conn: Connection, result: CollectResult, now: datetime) -> None:
+        row = conn.execute(select(t.sources).where(t.sources.c.id == result.source_id)).first()
+        failures = row.consecutive_failures if row is not None else 0
+        values: dict[str, Any] = {
+            "status": result.status,
+            "http_status": result.http_status,
+            "error_class": result.error_class,
+            "error_message": result.error_message,
+            "last_fetch_at": now,
+            "next_fetch_at": result.next_fetch_at,
+        }
+        if result.status == "error":
+            values["consecutive_failures"] = failures + 1
+        else:
+            values["consecutive_failures"] = 0
+            values["last_success_at"] = now
+            if result.caching is not None:
+                # Validators land in the same transaction as the items they describe.
+                values["etag"] = result.caching.etag
+                values["last_modified"] = result.caching.last_modified
+        if result.permanent_url:
+            values["permanent_url"] = result.permanent_url
+        if row is None:
+            conn.execute(insert(t.sources).values(id=result.source_id, **values))
+        else:
+            conn.execute(update(t.sources).where(t.sources.c.id == result.source_id).values(**values))
+
+    # ------------------------------------------------------------------ items and tags
+
+    def items_needing_tags(self, tagger_version: str, limit: int = 1000) -> list[StoredItem]:
+        c = t.items.c
+        query = (
+            select(t.items)
+            .where(
+                or_(
+                    c.tagged_hash.is_(None),
+                    c.tagged_hash != c.content_hash,
+                    c.tagger_version != tagger_version,
+                )
+            )
+            .order_by(c.id)
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+            return self._stored(conn, rows)
+
+    def save_tags(self, item_id: int, result: TagResult, tagger_version: str, now: datetime) -> None:
+        detail = {
+            "topics": list(result.topics),
+            "scores": result.scores,
+            "evidence": result.evidence,
+            "lang": result.lang,
+        }
+        with self._tx() as conn:
+            found = conn.execute(
+                update(t.items)
+                .where(t.items.c.id == item_id)
+                .values(
+                    tagged_hash=t.items.c.content_hash,
+                    tagger_version=tagger_version,
+                    tagged_at=now,
+                    tag_detail=detail,
+                    countries=list(result.countries),
+                )
+            ).rowcount
+            if not found:
+                raise StorageError(f"item {item_id} does not exist")
+            self._write_taggings(conn, item_id, detail)
+
+    def tag_result(self, item_id: int) -> TagResult | None:
+        """The tagger's full verdict for an item (every score, every piece of evidence)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(t.items.c.tag_detail, t.items.c.countries).where(t.items.c.id == item_id)
+            ).first()
+        if row is None or row.tag_detail is None:
+            return None
+        detail = row.tag_detail
+        return TagResult(
+            topics=tuple(detail.get("topics", ())),
+            scores=dict(detail.get("scores", {})),
+            evidence={k: list(v) for k, v in detail.get("evidence", {}).items()},
+            lang=detail.get("lang"),
+            countries=tuple(row.countries or ()),
+        )
+
+    def set_manual_tags(
+        self, item_id: int, add: Iterable[str], remove: Iterable[str], now: datetime
+    ) -> StoredItem:
+        add, remove = list(add), list(remove)
+        both = set(add) & set(remove)
+        if both:
+            raise ValueError(f"topic(s) both added and removed: {', '.join(sorted(both))}")
+        with self._tx() as conn:
+            row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
+            if row is None:
+                raise StorageError(f"item {item_id} does not exist")
+            for topic, action in [(a, "add") for a in add] + [(r, "remove") for r in remove]:
+                conn.execute(
+                    delete(t.overrides).where(
+                        and_(t.overrides.c.item_id == item_id, t.overrides.c.topic == topic)
+                    )
+                )
+                conn.execute(
+                    insert(t.overrides).values(
+                        item_id=item_id, topic=topic, action=action, decided_at=now
+                    )
+                )
+            self._write_taggings(conn, item_id, row.tag_detail or {})
+            return self._stored(conn, [row])[0]
+
+    def _write_taggings(self, conn: Connection, item_id: int, detail: dict[str, Any]) -> None:
+        """Effective tags = the tagger's topics, minus manual removals, plus manual additions."""
+        decided = {
+            r.topic: r.action
+            for r in conn.execute(select(t.overrides).where(t.overrides.c.item_id == item_id))
+        }
+        scores: dict[str, float] = detail.get("scores", {})
+        evidence: dict[str, list[str]] = detail.get("evidence", {})
+        rows: list[dict[str, Any]] = []
+        for topic in detail.get("topics", []):
+            if decided.get(topic) != "remove":
+                rows.append(
+                    {
+                        "item_id": item_id,
+                        "topic": topic,
+                        "score": float(scores.get(topic, 0.0)),
+                        "evidence": list(evidence.get(topic, [])),
+                        "origin": "manual" if topic in decided else "auto",
+                    }
+                )
+        chosen = {r["topic"] for r in rows}
+        for topic, action in decided.items():
+            if action == "add" and topic not in chosen:
+                rows.append(
+                    {
+                        "item_id": item_id,
+                        "topic": topic,
+                        "score": float(scores.get(topic, 0.0)),
+                        "evidence": ["manual: added by an operator", *evidence.get(topic, [])],
+                        "origin": "manual",
+                    }
+                )
+        conn.execute(delete(t.taggings).where(t.taggings.c.item_id == item_id))
+        if rows:
+            conn.execute(insert(t.taggings), rows)
+
+    def get_item(self, item_id: int) -> StoredItem | None:
+        with self._tx() as conn:
+            row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
+            return self._stored(conn, [row])[0] if row is not None else None
+
+    def recent_items(self, topic: str | None, limit: int) -> list[StoredItem]:
+        condition = t.taggings.c.item_id == t.items.c.id
+        if topic is not None:
+            condition = and_(condition, t.taggings.c.topic == topic)
+        query = (
+            select(t.items)
+            .where(exists().where(condition))
+            .order_by(t.items.c.sort_at.desc(), t.items.c.id.desc())
+            .limit(limit)
+        )
+        with self._tx() as conn:
+            return self._stored(conn, conn.execute(query).all())
+
+    def topic_counts(self) -> dict[str, int]:
+        query = select(t.taggings.c.topic, func.count()).group_by(t.taggings.c.topic)
+        with self._tx() as conn:
+            return {topic: int(n) for topic, n in conn.execute(query).all()}
+
+    def item_count(self) -> int:
+        with self._tx() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())
+
+    def _stored(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredItem]:
+        """Rows of ``items`` → StoredItem, loading all their taggings in one query."""
+        ids = [row.id for row in rows]
+        tags: dict[int, list[Tagging]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for tag in conn.execute(
+                select(t.taggings)
+                .where(t.taggings.c.item_id.in_(chunk))
+                .order_by(t.taggings.c.score.desc(), t.taggings.c.topic)
+            ):
+                tags[tag.item_id].append(
+                    Tagging(
+                        topic=tag.topic,
+                        score=tag.score,
+                        evidence=tuple(tag.evidence or ()),
+                        origin=tag.origin,
+                    )
+                )
+        return [
+            StoredItem(
+                id=row.id,
+                item=_item(row),
+                first_seen_at=row.first_seen_at,
+                last_changed_at=row.last_changed_at,
+                taggings=tuple(tags[row.id]),
+                countries=tuple(row.countries or ()),
+            )
+            for row in rows
+        ]
+
+    # ------------------------------------------------------------------ subscribers
+
+    def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
+        with self._tx() as conn:
+            existing = {r.email: r for r in conn.execute(select(t.subscribers))}
+            configured = set()
+            for sub in subscribers:
+                email = sub.email.lower()
+                configured.add(email)
+                values = {
+                    "name": sub.name,
+                    "topics": list(sub.topics),
+                    "cadence": sub.cadence,
+                    "timezone": sub.timezone,
+                    "alerts": sub.alerts,
+                    "configured": True,
+                }
+                if email in existing:
+                    conn.execute(
+                        update(t.subscribers).where(t.subscribers.c.email == email).values(**values)
+                    )
+                else:
+                    conn.execute(
+                        insert(t.subscribers).values(email=email, subscribed_at=now, **values)
+                    )
+            gone = set(existing) - configured
+            if gone:
+                conn.execute(
+                    update(t.subscribers)
+                    .where(t.subscribers.c.email.in_(gone))
+                    .values(configured=False)
+                )
+
+    def subscriber_states(self) -> list[SubscriberState]:
+        query = (
+            select(t.subscribers)
+            .where(t.subscribers.c.configured.is_(True))
+            .order_by(t.subscribers.c.email)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [
+            SubscriberState(
+                subscriber=Subscriber(
+                    email=r.email,
+                    topics=tuple(r.topics),
+                    cadence=r.cadence,
+                    timezone=r.timezone,
+                    name=r.name,
+                    alerts=r.alerts,
+                ),
+                subscribed_at=r.subscribed_at,
+                unsubscribed_at=r.unsubscribed_at,
+                last_digest_at=r.last_digest_at,
+            )
+            for r in rows
+        ]
+
+    def unsubscribe(self, email: str, now: datetime) -> bool:
+        with self._tx() as conn:
+            changed = conn.execute(
+                update(t.subscribers)
+                .where(t.subscribers.c.email == email.lower())
+                .where(t.subscribers.c.unsubscribed_at.is_(None))
+                .values(unsubscribed_at=now)
+            ).rowcount
+        return bool(changed)
+
+    def resubscribe(self, email: str) -> bool:
+        """Undo an unsubscribe (an operator's decision, e.g. after a mistaken click)."""
+        with self._tx() as conn:
+            changed = conn.execute(
+                update(t.subscribers)
+                .where(t.subscribers.c.email == email.lower())
+                .values(unsubscribed_at=None)
+            ).rowcount
+        return bool(changed)
+
+    # ------------------------------------------------------------------ delivery ledger
+
+    def unsent_items(
+        self,
+        email: str,
+        topics: Sequence[str],
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None = None,
+    ) -> list[StoredItem]:
+        carried = exists().where(
+            and_(
+                t.dispatch_items.c.email == email.lower(),
+                t.dispatch_items.c.kind == kind,
+                t.dispatch_items.c.item_id == t.items.c.id,
+            )
+        )
+        tagged = exists().where(
+            and_(t.taggings.c.item_id == t.items.c.id, t.taggings.c.topic.in_(list(topics)))
+        )
+        query = select(t.items).where(tagged).where(~carried)
+        if since is not None:
+            query = query.where(t.items.c.first_seen_at >= since)
+        query = query.order_by(t.items.c.first_seen_at, t.items.c.id).limit(limit)
+        with self._tx() as conn:
+            return self._stored(conn, conn.execute(query).all())
+
+    def reserve_dispatch(
+        self,
+        email: str,
+        kind: DeliveryKind,
+        item_ids: Sequence[int],
+        message_id: str,
+        now: datetime,
+    ) -> Dispatch:
+        email = email.lower()
+        try:
+            with self._tx() as conn:
+                dispatch_id = conn.execute(
+                    insert(t.dispatches)
+                    .values(email=email, kind=kind, message_id=message_id, created_at=now)
+                    .returning(t.dispatches.c.id)
+                ).scalar_one()
+                if item_ids:
+                    conn.execute(
+                        insert(t.dispatch_items),
+                        [
+                            {"email": email, "kind": kind, "item_id": i, "dispatch_id": dispatch_id}
+                            for i in item_ids
+                        ],
+                    )
+                if kind == "digest":
+                    conn.execute(
+                        update(t.subscribers)
+                        .where(t.subscribers.c.email == email)
+                        .values(last_digest_at=now)
+                    )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise StorageError(
+                    f"subscriber {email!r}: some of items {list(item_ids)} were already "
+                    f"reserved for a {kind} (another worker?)"
+                ) from exc.__cause__
+            raise
+        return Dispatch(
+            id=dispatch_id,
+            email=email,
+            kind=kind,
+            message_id=message_id,
+            item_ids=tuple(item_ids),
+            created_at=now,
+            sent_at=None,
+        )
+
+    def mark_sent(self, dispatch_id: int, now: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(sent_at=now)
+            )
+
+    def pending_dispatches(self) -> list[Dispatch]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(t.dispatches)
+                .where(t.dispatches.c.sent_at.is_(None))
+                .order_by(t.dispatches.c.id)
+            ).all()
+            items: dict[int, list[int]] = {r.id: [] for r in rows}
+            if rows:
+                for link in conn.execute(
+                    select(t.dispatch_items.c.dispatch_id, t.dispatch_items.c.item_id)
+                    .where(t.dispatch_items.c.dispatch_id.in_(list(items)))
+                    .order_by(t.dispatch_items.c.item_id)
+                ):
+                    items[link.dispatch_id].append(link.item_id)
+        return [
+            Dispatch(
+                id=r.id,
+                email=r.email,
+                kind=r.kind,
+                message_id=r.message_id,
+                item_ids=tuple(items[r.id]),
+                created_at=r.created_at,
+                sent_at=None,
+            )
+            for r in rows
+        ]
+
+    def dispatch_counts(self) -> dict[str, int]:
+        """Messages per state, for ``syndicator status``."""
+        with self._tx() as conn:
+            sent = conn.execute(
+                select(func.count()).select_from(t.dispatches).where(t.dispatches.c.sent_at.is_not(None))
+            ).scalar_one()
+            pending = conn.execute(
+                select(func.count()).select_from(t.dispatches).where(t.dispatches.c.sent_at.is_(None))
+            ).scalar_one()
+        return {"sent": int(sent), "pending": int(pending)}
+
+    # ------------------------------------------------------------------ service
+
+    def get_or_create_secret(self, name: str, factory: str) -> str:
+        key = f"secret:{name}"
+        try:
+            with self._tx() as conn:
+                conn.execute(insert(t.meta).values(key=key, value=factory))
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+        with self._tx() as conn:
+            return str(conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one())
+
+    def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> bool:
+        expires = now + timedelta(seconds=seconds)
+        with self._tx() as conn:
+            # One conditional UPDATE is atomic on both backends: take the lease if it
+            # has expired or is already ours.
+            taken = conn.execute(
+                update(t.leases)
+                .where(t.leases.c.name == name)
+                .where(or_(t.leases.c.expires_at < now, t.leases.c.holder == holder))
+                .values(holder=holder, expires_at=expires)
+            ).rowcount
+            if taken:
+                return True
+            if conn.execute(select(t.leases.c.name).where(t.leases.c.name == name)).first():
+                return False
+        try:
+            with self._tx() as conn:
+                conn.execute(insert(t.leases).values(name=name, holder=holder, expires_at=expires))
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                return False
+            raise
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.leases).where(and_(t.leases.c.name == name, t.leases.c.holder == holder))
+            )
+
+
+def _item_fields(item: Item) -> dict[str, Any]:
+    return {
+        "guid": item.guid,
+        "link": item.link,
+        "title": item.title,
+        "summary": item.summary,
+        "content": item.content,
+        "author": item.author,
+        "lang": item.lang,
+        "declared_topics": list(item.declared_topics),
+        "published_at": item.published_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def _item(row: Row[Any]) -> Item:
+    return Item(
+        source_id=row.source_id,
+        identity=row.identity,
+        title=row.title,
+        link=row.link,
+        guid=row.guid,
+        summary=row.summary,
+        content=row.content,
+        published_at=row.published_at,
+        updated_at=row.updated_at,
+        lang=row.lang,
+        author=row.author,
+        declared_topics=tuple(row.declared_topics or ()),
+    )
+
+
+def _source_state(row: Row[Any]) -> SourceState:
+    return SourceState(
+        source_id=row.id,
+        caching=Caching(etag=row.etag, last_modified=row.last_modified),
+        status=row.status,
+        error_class=row.error_class,
+        error_message=row.error_message,
+        consecutive_failures=row.consecutive_failures,
+        last_fetch_at=row.last_fetch_at,
+        last_success_at=row.last_success_at,
+        next_fetch_at=row.next_fetch_at,
+        permanent_url=row.permanent_url,
+    )
+
+
+__all__ = ["SqlStore", "content_hash", "normalise_url"]

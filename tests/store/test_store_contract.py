@@ -1,0 +1,192 @@
+"""The storage contract, run on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from syndicator.errors import SchemaVersionError, StorageError
+from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
+from syndicator.store import SqlStore, open_store
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def item(identity: str, title: str = "A release", **kw: object) -> Item:
+    return Item(source_id="src", identity=identity, title=title, **kw)  # type: ignore[arg-type]
+
+
+def ok(*items: Item, etag: str | None = None) -> CollectResult:
+    return CollectResult(
+        source_id="src", status="ok", items=items, caching=Caching(etag=etag), http_status=200
+    )
+
+
+def tag(store: SqlStore, topics: tuple[str, ...], version: str = "v1") -> None:
+    for stored in store.items_needing_tags(version):
+        store.save_tags(
+            stored.id,
+            TagResult(
+                topics=topics,
+                scores={t: 2.0 for t in topics},
+                evidence={t: [f'title:"{t}"'] for t in topics},
+                lang="en",
+                countries=("BY",),
+            ),
+            version,
+            NOW,
+        )
+
+
+def test_new_items_are_stored_once_and_reruns_change_nothing(store: SqlStore) -> None:
+    result = ok(item("guid:1"), item("guid:2"), item("guid:1", title="dup in same feed"))
+    assert store.apply_collect(result, NOW).new == 2
+    again = store.apply_collect(result, NOW + timedelta(hours=1))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert store.item_count() == 2
+
+
+def test_changed_item_is_updated_in_place_and_retagged(store: SqlStore) -> None:
+    store.apply_collect(ok(item("guid:1", summary="first")), NOW)
+    tag(store, ("corruption",))
+    assert store.items_needing_tags("v1") == []
+    counts = store.apply_collect(ok(item("guid:1", summary="second")), NOW + timedelta(hours=1))
+    assert (counts.new, counts.updated) == (0, 1)
+    (stored,) = store.items_needing_tags("v1")
+    assert stored.item.summary == "second"
+    assert stored.first_seen_at == NOW  # first seen never moves
+    assert stored.last_changed_at == NOW + timedelta(hours=1)
+    assert store.item_count() == 1
+
+
+def test_new_tagger_version_retags_everything(store: SqlStore) -> None:
+    store.apply_collect(ok(item("guid:1")), NOW)
+    tag(store, ("terrorism",))
+    assert len(store.items_needing_tags("v2")) == 1
+
+
+def test_error_result_keeps_items_and_validators(store: SqlStore) -> None:
+    store.apply_collect(ok(item("guid:1"), etag='"abc"'), NOW)
+    store.apply_collect(
+        CollectResult(source_id="src", status="error", error_class="timeout", error_message="slow"),
+        NOW + timedelta(hours=1),
+    )
+    state = store.source_states()["src"]
+    assert state.status == "error" and state.error_class == "timeout"
+    assert state.consecutive_failures == 1
+    assert state.caching.etag == '"abc"'
+    assert state.last_success_at == NOW
+    assert store.item_count() == 1
+    store.apply_collect(CollectResult(source_id="src", status="not_modified"), NOW)
+    assert store.source_states()["src"].consecutive_failures == 0
+
+
+def test_recent_items_newest_first_by_publisher_date_but_never_future(store: SqlStore) -> None:
+    store.apply_collect(
+        ok(
+            item("a", published_at=NOW - timedelta(days=3)),
+            item("b", published_at=NOW - timedelta(days=1)),
+            item("c", published_at=NOW + timedelta(days=300)),  # badly dated: sorts as first seen
+            item("d"),  # undated: sorts as first seen
+        ),
+        NOW,
+    )
+    tag(store, ("corruption",))
+    order = [s.item.identity for s in store.recent_items("corruption", 10)]
+    assert order[2:] == ["b", "a"]
+    assert set(order[:2]) == {"c", "d"}
+    assert [s.item.identity for s in store.recent_items(None, 2)] == order[:2]
+    assert store.recent_items("terrorism", 10) == []
+    assert store.topic_counts() == {"corruption": 4}
+
+
+def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) -> None:
+    store.apply_collect(ok(item("guid:1")), NOW)
+    tag(store, ("corruption", "terrorism"))
+    (stored,) = store.recent_items(None, 1)
+    updated = store.set_manual_tags(stored.id, add=["organized-crime"], remove=["terrorism"], now=NOW)
+    assert set(updated.topics) == {"corruption", "organized-crime"}
+    tag(store, ("corruption", "terrorism"), version="v2")  # the tagger runs again
+    after = store.get_item(stored.id)
+    assert after is not None
+    assert set(after.topics) == {"corruption", "organized-crime"}
+    origins = {t.topic: t.origin for t in after.taggings}
+    assert origins == {"corruption": "auto", "organized-crime": "manual"}
+    detail = store.tag_result(stored.id)
+    assert detail is not None and "terrorism" in detail.scores and detail.countries == ("BY",)
+    with pytest.raises(ValueError):
+        store.set_manual_tags(stored.id, add=["x"], remove=["x"], now=NOW)
+
+
+def test_ledger_sends_each_item_once_per_subscriber_and_kind(store: SqlStore) -> None:
+    store.sync_subscribers([Subscriber("Ana@Example.org", ("corruption",))], NOW)
+    store.apply_collect(ok(item("1"), item("2"), item("3")), NOW)
+    tag(store, ("corruption",))
+    first = store.unsent_items("ana@example.org", ["corruption"], "digest", limit=2)
+    assert [s.item.identity for s in first] == ["1", "2"]
+    dispatch = store.reserve_dispatch(
+        "ana@example.org", "digest", [s.id for s in first], "<m1@x>", NOW
+    )
+    assert store.pending_dispatches() == [dispatch]
+    rest = store.unsent_items("ana@example.org", ["corruption"], "digest", limit=10)
+    assert [s.item.identity for s in rest] == ["3"]
+    assert len(store.unsent_items("ana@example.org", ["corruption"], "alert", limit=10)) == 3
+    with pytest.raises(StorageError, match="already reserved"):
+        store.reserve_dispatch("ana@example.org", "digest", [first[0].id], "<m2@x>", NOW)
+    store.mark_sent(dispatch.id, NOW)
+    assert store.pending_dispatches() == []
+    (state,) = store.subscriber_states()
+    assert state.last_digest_at == NOW
+    assert store.dispatch_counts() == {"sent": 1, "pending": 0}
+    later = store.unsent_items(
+        "ana@example.org", ["corruption"], "alert", limit=10, since=NOW + timedelta(seconds=1)
+    )
+    assert later == []
+
+
+def test_subscribers_sync_keeps_unsubscribes(store: SqlStore) -> None:
+    store.sync_subscribers([Subscriber("a@x.org", ("terrorism",), timezone="Europe/Vienna")], NOW)
+    assert store.unsubscribe("A@x.org", NOW)
+    assert not store.unsubscribe("a@x.org", NOW)
+    store.sync_subscribers([Subscriber("a@x.org", ("terrorism", "corruption"))], NOW)
+    (state,) = store.subscriber_states()
+    assert state.unsubscribed_at == NOW
+    assert state.subscriber.topics == ("terrorism", "corruption")
+    store.sync_subscribers([], NOW)
+    assert store.subscriber_states() == []
+
+
+def test_leases_exclude_other_holders_until_expiry(store: SqlStore) -> None:
+    assert store.acquire_lease("cycle", "w1", 60, NOW)
+    assert not store.acquire_lease("cycle", "w2", 60, NOW)
+    assert store.acquire_lease("cycle", "w1", 60, NOW)  # renewal
+    assert store.acquire_lease("cycle", "w2", 60, NOW + timedelta(seconds=61))
+    store.release_lease("cycle", "w2")
+    assert store.acquire_lease("cycle", "w1", 60, NOW)
+
+
+def test_secret_is_created_once(store: SqlStore) -> None:
+    assert store.get_or_create_secret("k", "first") == "first"
+    assert store.get_or_create_secret("k", "second") == "first"
+
+
+def test_naive_datetimes_are_refused(store: SqlStore) -> None:
+    with pytest.raises(StorageError):
+        store.apply_collect(ok(item("1")), datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_reopening_keeps_data_and_newer_schema_is_refused(store_url: str) -> None:
+    first = open_store(store_url)
+    first.apply_collect(ok(item("1")), NOW)
+    with first.engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+    first.close()
+    with pytest.raises(SchemaVersionError, match="newer"):
+        open_store(store_url)
+
+
+def test_unreachable_database_is_a_storage_error(tmp_path: object) -> None:
+    with pytest.raises(StorageError):
+        open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
