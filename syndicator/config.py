@@ -204,7 +204,7 @@ class SmtpSettings(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
-    password_env: str = "SYNDICATOR_SMTP_PASSWORD"
+    password_env: str = "SYNDICATOR_SMTP_PASSWORD"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the password; never the password itself."""
     timeout: Annotated[float, Field(gt=0)] = 30.0
 
@@ -260,7 +260,9 @@ class SubscriberSettings(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Vienna)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Vienna)"
+            ) from exc
         return value
 
 
@@ -339,7 +341,9 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
             message = "required key is missing"
         value = problem.get("input")
         shown = ""
-        if problem["type"] not in {"missing", "extra_forbidden"} and not isinstance(value, dict | list):
+        if problem["type"] not in {"missing", "extra_forbidden"} and not isinstance(
+            value, dict | list
+        ):
             shown = f" (got {value!r})"
         lines.append(f"  {loc}: {message}{shown}")
     return "\n".join(lines)
@@ -383,7 +387,9 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
 def parse_settings(data: Any, path: Path) -> Settings:
     """Validate already-loaded YAML data; ``path`` names the file in errors."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of keys, got {type(data).__name__}"
+        )
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -76,7 +76,9 @@ class Storage(Protocol):
         """Items never tagged, changed since tagged, or tagged by another tagger version."""
         ...
 
-    def save_tags(self, item_id: int, result: TagResult, tagger_version: str, now: datetime) -> None:
+    def save_tags(
+        self, item_id: int, result: TagResult, tagger_version: str, now: datetime
+    ) -> None:
         """Replace the automatic tags of an item; manual decisions still win."""
         ...
 
@@ -130,7 +132,12 @@ class Storage(Protocol):
         ...
 
     def reserve_dispatch(
-        self, email: str, kind: DeliveryKind, item_ids: Sequence[int], message_id: str, now: datetime
+        self,
+        email: str,
+        kind: DeliveryKind,
+        item_ids: Sequence[int],
+        message_id: str,
+        now: datetime,
     ) -> Dispatch:
         """Write the ledger rows for a message before it is sent.
 

@@ -175,7 +175,12 @@ class SqlStore:
         for start in range(0, len(identities), 500):
             chunk = identities[start : start + 500]
             rows = conn.execute(
-                select(t.items.c.id, t.items.c.identity, t.items.c.content_hash, t.items.c.first_seen_at)
+                select(
+                    t.items.c.id,
+                    t.items.c.identity,
+                    t.items.c.content_hash,
+                    t.items.c.first_seen_at,
+                )
                 .where(t.items.c.source_id == source_id)
                 .where(t.items.c.identity.in_(chunk))
             ).all()
@@ -242,7 +247,9 @@ class SqlStore:
         if row is None:
             conn.execute(insert(t.sources).values(id=result.source_id, **values))
         else:
-            conn.execute(update(t.sources).where(t.sources.c.id == result.source_id).values(**values))
+            conn.execute(
+                update(t.sources).where(t.sources.c.id == result.source_id).values(**values)
+            )
 
     # ------------------------------------------------------------------ items and tags
 
@@ -264,7 +271,9 @@ class SqlStore:
             rows = conn.execute(query).all()
             return self._stored(conn, rows)
 
-    def save_tags(self, item_id: int, result: TagResult, tagger_version: str, now: datetime) -> None:
+    def save_tags(
+        self, item_id: int, result: TagResult, tagger_version: str, now: datetime
+    ) -> None:
         detail = {
             "topics": list(result.topics),
             "scores": result.scores,
@@ -613,10 +622,14 @@ class SqlStore:
         """Messages per state, for ``syndicator status``."""
         with self._tx() as conn:
             sent = conn.execute(
-                select(func.count()).select_from(t.dispatches).where(t.dispatches.c.sent_at.is_not(None))
+                select(func.count())
+                .select_from(t.dispatches)
+                .where(t.dispatches.c.sent_at.is_not(None))
             ).scalar_one()
             pending = conn.execute(
-                select(func.count()).select_from(t.dispatches).where(t.dispatches.c.sent_at.is_(None))
+                select(func.count())
+                .select_from(t.dispatches)
+                .where(t.dispatches.c.sent_at.is_(None))
             ).scalar_one()
         return {"sent": int(sent), "pending": int(pending)}
 

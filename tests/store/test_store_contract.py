@@ -30,7 +30,7 @@ def tag(store: SqlStore, topics: tuple[str, ...], version: str = "v1") -> None:
             stored.id,
             TagResult(
                 topics=topics,
-                scores={t: 2.0 for t in topics},
+                scores=dict.fromkeys(topics, 2.0),
                 evidence={t: [f'title:"{t}"'] for t in topics},
                 lang="en",
                 countries=("BY",),
@@ -74,7 +74,8 @@ def test_error_result_keeps_items_and_validators(store: SqlStore) -> None:
         NOW + timedelta(hours=1),
     )
     state = store.source_states()["src"]
-    assert state.status == "error" and state.error_class == "timeout"
+    assert state.status == "error"
+    assert state.error_class == "timeout"
     assert state.consecutive_failures == 1
     assert state.caching.etag == '"abc"'
     assert state.last_success_at == NOW
@@ -106,7 +107,9 @@ def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) 
     store.apply_collect(ok(item("guid:1")), NOW)
     tag(store, ("corruption", "terrorism"))
     (stored,) = store.recent_items(None, 1)
-    updated = store.set_manual_tags(stored.id, add=["organized-crime"], remove=["terrorism"], now=NOW)
+    updated = store.set_manual_tags(
+        stored.id, add=["organized-crime"], remove=["terrorism"], now=NOW
+    )
     assert set(updated.topics) == {"corruption", "organized-crime"}
     tag(store, ("corruption", "terrorism"), version="v2")  # the tagger runs again
     after = store.get_item(stored.id)
@@ -115,7 +118,9 @@ def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) 
     origins = {t.topic: t.origin for t in after.taggings}
     assert origins == {"corruption": "auto", "organized-crime": "manual"}
     detail = store.tag_result(stored.id)
-    assert detail is not None and "terrorism" in detail.scores and detail.countries == ("BY",)
+    assert detail is not None
+    assert "terrorism" in detail.scores
+    assert detail.countries == ("BY",)
     with pytest.raises(ValueError):
         store.set_manual_tags(stored.id, add=["x"], remove=["x"], now=NOW)
 
@@ -174,7 +179,7 @@ def test_secret_is_created_once(store: SqlStore) -> None:
 
 def test_naive_datetimes_are_refused(store: SqlStore) -> None:
     with pytest.raises(StorageError):
-        store.apply_collect(ok(item("1")), datetime(2026, 1, 1))  # noqa: DTZ001
+        store.apply_collect(ok(item("1")), datetime(2026, 1, 1))
 
 
 def test_reopening_keeps_data_and_newer_schema_is_refused(store_url: str) -> None:
