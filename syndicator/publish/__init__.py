@@ -1,1 +1,125 @@
-"""publish stage."""
+"""The publish stage: per-topic feeds, an OPML list and HTML pages from the store.
+
+:func:`publish` reads the store, renders every output in memory
+(:func:`render_outputs`, pure apart from the store reads) and only then
+touches the output folder, writing each file atomically and only when its
+bytes changed. Outputs never depend on the wall clock, so a cycle with
+nothing new leaves every file, its mtime and its inode alone.
+
+Layout of the output folder (served at ``settings.base_url``)::
+
+    <topic>.rss  <topic>.atom  <topic>.json  <topic>.html
+    all.rss      all.atom      all.json      index.html
+    feeds.opml
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from syndicator.config import Settings
+from syndicator.publish.atomic import ensure_folder, write_if_changed
+from syndicator.publish.channels import (
+    INDEX_PAGE,
+    OPML_FILE,
+    Channel,
+    build_channel,
+    check_topic_ids,
+    one_line_or,
+)
+from syndicator.publish.feeds import atom_bytes, rss_bytes
+from syndicator.publish.jsonfeed import json_bytes
+from syndicator.publish.opml import opml_bytes
+from syndicator.publish.pages import Site, render_index, render_topic
+from syndicator.publish.templates import default_templates_dir, page_environment
+from syndicator.store.protocol import Storage
+
+__all__ = ["PublishReport", "default_templates_dir", "publish", "render_outputs"]
+
+_FEED_BUILDERS = {"rss": rss_bytes, "atom": atom_bytes, "json": json_bytes}
+
+
+@dataclass(slots=True)
+class PublishReport:
+    """Which files one publish run wrote and which it found already up to date."""
+
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+
+
+def publish(
+    store: Storage,
+    settings: Settings,
+    now: datetime,
+    templates_dir: Path | None = None,
+) -> PublishReport:
+    """Write every configured output for the store's current items.
+
+    ``now`` is accepted for the stage interface but deliberately not used in
+    any output: feed dates come from the entries, so unchanged content gives
+    byte-identical files. Raises :class:`~syndicator.errors.OutputError`
+    naming the folder or file that cannot be written,
+    :class:`~syndicator.errors.ConfigError` for a topic id that clashes with
+    a reserved file name, and lets :class:`~syndicator.errors.StorageError`
+    from the store through.
+    """
+    del now  # see docstring: outputs must not depend on the clock
+    outputs = render_outputs(store, settings, templates_dir)
+    folder = settings.publish.output_dir
+    ensure_folder(folder)
+    report = PublishReport()
+    for name, data in outputs.items():
+        path = folder / name
+        if write_if_changed(path, data):
+            report.written.append(path)
+        else:
+            report.unchanged.append(path)
+    return report
+
+
+def render_outputs(
+    store: Storage, settings: Settings, templates_dir: Path | None = None
+) -> dict[str, bytes]:
+    """Every output file's name and bytes, in the order they should be written.
+
+    Feeds come before the OPML list and the pages, so a page never links to a
+    feed that has not been written yet.
+    """
+    check_topic_ids(settings)
+    pub = settings.publish
+    counts = store.topic_counts()
+    topics = [
+        build_channel(settings, t, store.recent_items(t.id, pub.max_entries), counts.get(t.id, 0))
+        for t in settings.taxonomy.topics
+    ]
+    everything = build_channel(settings, None, store.recent_items(None, pub.max_entries))
+    channels = [everything, *topics]
+
+    outputs: dict[str, bytes] = {}
+    for channel in channels:
+        for fmt in channel.formats:
+            outputs[channel.file_name(fmt)] = _FEED_BUILDERS[fmt](channel)
+    if "opml" in pub.formats:
+        outputs[OPML_FILE] = opml_bytes(f"{everything.title}: feeds", channels)
+    if "html" in pub.formats:
+        outputs.update(_pages(settings, everything, topics, templates_dir))
+    return outputs
+
+
+def _pages(
+    settings: Settings, everything: Channel, topics: list[Channel], templates_dir: Path | None
+) -> dict[str, bytes]:
+    env = page_environment(templates_dir or default_templates_dir())
+    site = Site(
+        title=everything.title,
+        description=one_line_or(settings.publish.description, everything.title),
+        language=settings.publish.language,
+        base_url=settings.base_url_text,
+        opml=OPML_FILE if "opml" in settings.publish.formats else None,
+    )
+    pages = {INDEX_PAGE: render_index(env, site, everything, topics)}
+    for channel in topics:
+        pages[channel.page] = render_topic(env, site, channel)
+    return pages

@@ -1,0 +1,82 @@
+"""Atomic, change-aware file writes for everything users fetch.
+
+A reader or web server must never see half a feed, and a feed that did not
+change must keep its mtime (and its inode): conditional GETs, rsync and
+mirrors all key on them. So the new bytes are compared with the old ones
+first, and only a difference is written, to a temporary file in the same
+folder (same file system, so the rename is atomic), flushed to disk, then
+renamed over the old file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from syndicator.errors import OutputError
+
+FILE_MODE = 0o644
+"""Published files are world-readable: the web server usually runs as another user."""
+TEMP_SUFFIX = ".tmp"
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create ``folder`` (and parents) or raise :class:`OutputError` naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}") from exc
+    if not folder.is_dir():
+        raise OutputError(f"output folder {folder} is not a folder")
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly that.
+
+    Returns True when the file was written, False when it was left alone.
+    Raises :class:`OutputError` naming the file when it cannot be read or written.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"cannot read {path} to compare it") from exc
+    _replace(path, data)
+    return True
+
+
+def _replace(path: Path, data: bytes) -> None:
+    temp: str | None = None
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, FILE_MODE)
+        os.replace(temp, path)
+        temp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}") from exc
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Persist the rename itself; best effort, as some file systems refuse it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

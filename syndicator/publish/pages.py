@@ -1,0 +1,88 @@
+"""Static HTML pages: an index of topics and one page per topic.
+
+Rendering is pure (channels in, bytes out); the orchestrator writes the
+files. Pages carry no "generated at" stamp, so an unchanged channel gives an
+unchanged page and the writer leaves the file alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, TemplateNotFound, TemplateSyntaxError
+
+from syndicator.errors import OutputError
+from syndicator.publish.channels import MEDIA_TYPES, Channel
+
+FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What every page shows about the site as a whole."""
+
+    title: str
+    description: str
+    language: str
+    base_url: str
+    opml: str | None
+    """File name of the OPML list, when it is published."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """One feed of a channel as a page links to it."""
+
+    format: str
+    label: str
+    href: str
+    """Relative to the pages, so a copy of the folder still works."""
+    url: str
+    """Absolute, for ``<link rel="alternate">``."""
+    media_type: str
+    title: str
+
+
+def feed_links(channel: Channel) -> tuple[FeedLink, ...]:
+    """The feeds of ``channel`` that are published, in settings order."""
+    return tuple(
+        FeedLink(
+            format=fmt,
+            label=FORMAT_LABELS[fmt],
+            href=channel.file_name(fmt),
+            url=channel.feed_url(fmt),
+            media_type=MEDIA_TYPES[fmt],
+            title=f"{channel.title} ({FORMAT_LABELS[fmt]})",
+        )
+        for fmt in channel.formats
+    )
+
+
+def render_index(
+    env: Environment, site: Site, everything: Channel, topics: Sequence[Channel]
+) -> bytes:
+    """``index.html``: every topic with its count and feeds, then the latest items."""
+    return _render(env, "index.html", site=site, channel=everything, topics=topics)
+
+
+def render_topic(env: Environment, site: Site, channel: Channel) -> bytes:
+    """``<topic>.html``: the topic's recent items, newest first."""
+    return _render(env, "topic.html", site=site, channel=channel)
+
+
+def _render(env: Environment, name: str, **context: Any) -> bytes:
+    try:
+        template = env.get_template(name)
+    except TemplateNotFound as exc:
+        raise OutputError(f"page template {exc.name!r} not found in {_searchpath(env)}") from None
+    except TemplateSyntaxError as exc:
+        where = f"{exc.filename or name}:{exc.lineno}"
+        raise OutputError(f"page template {where}: {exc.message}") from None
+    return template.render(feed_links=feed_links, **context).encode("utf-8")
+
+
+def _searchpath(env: Environment) -> str:
+    paths = getattr(env.loader, "searchpath", None)
+    return ", ".join(str(p) for p in paths) if paths else "the template loader"

@@ -1,0 +1,47 @@
+"""Where the page templates live and how Jinja2 is set up for them.
+
+The lookup of the templates folder is in :func:`default_templates_dir` alone,
+so moving the templates into package data later changes one line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+import syndicator
+
+PAGES = "pages"
+"""Sub-folder of the templates folder holding the HTML page templates."""
+
+
+def default_templates_dir() -> Path:
+    """The repository's ``templates/`` folder (next to the ``syndicator`` package)."""
+    return Path(syndicator.__file__).resolve().parent.parent / "templates"
+
+
+def page_environment(templates_dir: Path) -> Environment:
+    """A Jinja2 environment for the pages: autoescaped, strict about unknown names.
+
+    Autoescaping is on for every template, whatever its extension, because
+    every value we render came from someone else's press release.
+    ``StrictUndefined`` turns a misspelt variable into an error instead of a
+    silently empty page.
+    """
+    env = Environment(
+        loader=FileSystemLoader(templates_dir / PAGES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["isodate"] = isodate
+    return env
+
+
+def isodate(moment: datetime) -> str:
+    """``2024-05-01``: locale-independent, so pages do not change with the server's locale."""
+    return moment.strftime("%Y-%m-%d")

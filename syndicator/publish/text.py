@@ -1,0 +1,81 @@
+"""Text hygiene for everything we publish, in one place.
+
+Stored item text is plain text written by someone else: it may carry control
+characters that XML 1.0 forbids (lxml refuses them outright, so one stray
+``\\x0b`` in a title would fail the whole feed), odd whitespace, and links with
+schemes a browser would execute. Every builder takes its strings through these
+functions so the rules live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+# XML 1.0 Char production, minus C1 controls and DEL, which are legal but are
+# never meaningful in a press release (they are mojibake) and confuse readers.
+_ILLEGAL = re.compile(
+    "[^\u0009\u000a\u000d\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_SPACES = re.compile(r"\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+EXCERPT_CHARS = 400
+"""Length of the plain-text summary put in feeds and pages."""
+
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters XML cannot carry (and C1 controls)."""
+    return _ILLEGAL.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Cleaned text with every run of whitespace collapsed to one space (titles)."""
+    return _SPACES.sub(" ", clean(text)).strip()
+
+
+def paragraphs(text: str) -> tuple[str, ...]:
+    """The paragraphs of plain text: blank lines separate them, line breaks inside do not."""
+    cleaned = clean(text).replace("\r\n", "\n").replace("\r", "\n")
+    parts = (_SPACES.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(cleaned))
+    return tuple(p for p in parts if p)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most ``limit`` characters of plain text, cut at a word boundary with an ellipsis."""
+    flat = one_line(text)
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" .,;:-") + "…"
+
+
+def paragraphs_html(parts: tuple[str, ...]) -> str:
+    """HTML paragraphs built from plain text with escaping; never raw markup from a source."""
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in parts)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None.
+
+    A source controls its links; ``javascript:`` or ``data:`` in an ``href`` would
+    run in a reader's browser, and autoescaping does not stop that.
+    """
+    if not url:
+        return None
+    candidate = clean(url).strip()
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc or any(
+        c.isspace() for c in candidate
+    ):
+        return None
+    return candidate

@@ -1,0 +1,168 @@
+"""What goes into a channel: ids, order, caps, dates, links, topics; no I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from syndicator.errors import ConfigError
+from syndicator.publish.channels import (
+    EPOCH,
+    build_channel,
+    check_topic_ids,
+    entry_id,
+    entry_updated,
+)
+from tests.publish.builders import BASE_URL, NOW, stored
+from tests.publish.conftest import SettingsFactory
+
+
+def test_entry_id_derives_from_source_and_identity_not_the_row_id() -> None:
+    a = stored(1, row_id=1)
+    same_item_other_database = stored(1, row_id=99)
+    assert entry_id(a) == entry_id(same_item_other_database)
+    assert entry_id(a).startswith("urn:uuid:")
+    assert entry_id(a) != entry_id(stored(2, row_id=1))
+    assert entry_id(a) != entry_id(stored(1, source="osce"))
+
+
+def test_entry_id_is_pinned() -> None:
+    """Changing the namespace or the name would make every item look new to every reader."""
+    # uuid5 of "unodc\nhttps://www.unodc.org/press/1" in the hard-coded namespace.
+    assert entry_id(stored(1)) == "urn:uuid:56bedd6e-69ff-507a-8917-c50c46eb6c52"
+    assert entry_id(stored(1, title="edited title", row_id=5)) == entry_id(stored(1))
+
+
+def test_channel_is_newest_first_and_capped(make_settings: SettingsFactory) -> None:
+    settings = make_settings(max_entries=3)
+    items = [stored(n) for n in (4, 1, 3, 0, 2)]
+    channel = build_channel(settings, settings.taxonomy.topics[0], items, 5)
+    assert [e.title for e in channel.entries] == ["Release 0", "Release 1", "Release 2"]
+    assert channel.count == 5
+    assert channel.key == "corruption"
+
+
+def test_same_date_ties_are_broken_reproducibly(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    same = NOW - timedelta(days=1)
+    items = [stored(n, published_at=same, first_seen=NOW) for n in range(5)]
+    first = build_channel(settings, None, items)
+    second = build_channel(settings, None, list(reversed(items)))
+    assert [e.id for e in first.entries] == [e.id for e in second.entries]
+
+
+def test_publisher_date_in_our_future_falls_back_to_first_seen(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings()
+    future = stored(1, published_at=NOW + timedelta(days=30), first_seen=NOW - timedelta(hours=1))
+    (entry,) = build_channel(settings, None, [future]).entries
+    assert entry.published == NOW - timedelta(hours=1)
+
+
+def test_naive_datetimes_are_taken_as_utc(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    naive = stored(
+        1,
+        published_at=(NOW - timedelta(days=2)).replace(tzinfo=None),
+        first_seen=NOW.replace(tzinfo=None),
+    )
+    (entry,) = build_channel(settings, None, [naive]).entries
+    assert entry.published == NOW - timedelta(days=2)
+    assert entry.published.tzinfo is not None
+
+
+def test_entry_updated_follows_real_changes_only() -> None:
+    untouched = stored(3)
+    assert entry_updated(untouched) == untouched.sort_date
+    changed = stored(3, last_changed=NOW)
+    assert entry_updated(changed) == NOW
+    publisher_update = stored(3, updated_at=NOW - timedelta(days=1), last_changed=NOW)
+    assert entry_updated(publisher_update) == NOW
+    # A publisher's "updated" later than when we saw the item is not believed.
+    claimed = stored(3, updated_at=NOW + timedelta(days=9))
+    assert entry_updated(claimed) == claimed.sort_date
+
+
+def test_channel_updated_comes_from_entries_not_the_clock(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    channel = build_channel(settings, None, [stored(2), stored(5)])
+    assert channel.updated == NOW - timedelta(days=2)
+    assert build_channel(settings, None, []).updated == EPOCH
+
+
+def test_item_without_link_points_to_its_page_anchor(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    topic = settings.taxonomy.topics[0]
+    item = stored(1, link=None)
+    (in_topic,) = build_channel(settings, topic, [item]).entries
+    assert in_topic.url == f"{BASE_URL}corruption.html#{in_topic.anchor}"
+    (in_all,) = build_channel(settings, None, [item]).entries
+    assert in_all.url == f"{BASE_URL}index.html#{in_all.anchor}"
+
+
+def test_unsafe_link_is_replaced_by_the_page_anchor(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    (entry,) = build_channel(settings, None, [stored(1, link="javascript:alert(1)")]).entries
+    assert entry.url is not None
+    assert entry.url.startswith(BASE_URL + "index.html#item-")
+
+
+def test_without_pages_a_linkless_item_has_no_url(make_settings: SettingsFactory) -> None:
+    settings = make_settings(formats=["rss", "atom"])
+    channel = build_channel(settings, None, [stored(1, link=None)])
+    assert channel.entries[0].url is None
+    assert channel.home_url == BASE_URL
+    assert channel.formats == ("rss", "atom")
+
+
+def test_topics_are_configured_ones_in_taxonomy_order(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    item = stored(1, topics=("trafficking-in-persons", "retired-topic", "corruption"))
+    (entry,) = build_channel(settings, None, [item]).entries
+    assert [t.id for t in entry.topics] == ["corruption", "trafficking-in-persons"]
+    assert entry.topics[0].scheme == "https://www.unodc.org/unodc/en/corruption/"
+    assert entry.topics[0].title == "Corruption"
+
+
+def test_titles_and_text_are_cleaned(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    item = stored(1, title="Bad\x0b title\x00 \n here", summary="", content="A\x01b.\n\nC.")
+    (entry,) = build_channel(settings, None, [item]).entries
+    assert entry.title == "Bad title here"
+    assert entry.paragraphs == ("Ab.", "C.")
+    assert entry.summary == "Ab. C."
+
+
+def test_empty_title_gets_a_fallback(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    (entry,) = build_channel(settings, None, [stored(1, title="  ")]).entries
+    assert entry.title == "Summary of release 1."
+    (bare,) = build_channel(
+        settings, None, [stored(1, title="", summary="", content="")]
+    ).entries
+    assert bare.title == "Untitled"
+
+
+def test_same_item_twice_appears_once(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    item = stored(1)
+    channel = build_channel(settings, None, [item, replace(item, id=7)])
+    assert len(channel.entries) == 1
+
+
+@pytest.mark.parametrize("reserved", ["all", "index"])
+def test_topic_ids_that_clash_with_file_names_are_refused(
+    make_settings: SettingsFactory, reserved: str
+) -> None:
+    settings = make_settings()
+    extra = settings.taxonomy.topics[0].model_copy(update={"id": reserved})
+    topics = (*settings.taxonomy.topics, extra)
+    clashing = settings.model_copy(
+        update={"taxonomy": settings.taxonomy.model_copy(update={"topics": topics})}
+    )
+    with pytest.raises(ConfigError, match=reserved):
+        check_topic_ids(clashing)
+    check_topic_ids(settings)

@@ -1,0 +1,53 @@
+"""Text hygiene: what XML cannot carry, excerpts, paragraphs, links a browser would run."""
+
+from __future__ import annotations
+
+import pytest
+
+from syndicator.publish import text
+
+
+def test_clean_strips_characters_xml_forbids_and_c1_controls() -> None:
+    dirty = "a\x00b\x0bc\x1fd\x7fe\x85f\ufffeg\ud800h\ti\nj\rk é €"
+    assert text.clean(dirty) == "abcdefgh\ti\nj\rk é €"
+
+
+def test_one_line_collapses_whitespace() -> None:
+    assert text.one_line("  A\n\n  title\t with\x0b gaps ") == "A title with gaps"
+
+
+def test_paragraphs_split_on_blank_lines_and_join_wrapped_lines() -> None:
+    body = "First line\nwrapped.\r\n\r\nSecond.\n   \n\n\nThird."
+    assert text.paragraphs(body) == ("First line wrapped.", "Second.", "Third.")
+
+
+def test_excerpt_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
+    assert text.excerpt("Short text.") == "Short text."
+    long = "word " * 200
+    cut = text.excerpt(long, 50)
+    assert len(cut) <= 50
+    assert cut.endswith("…")
+    assert cut.removesuffix("…").split() == ["word"] * len(cut.removesuffix("…").split())
+
+
+def test_paragraphs_html_escapes_source_markup() -> None:
+    html = text.paragraphs_html(("a <script>x</script> & b", "c"))
+    assert html == "<p>a &lt;script&gt;x&lt;/script&gt; &amp; b</p>\n<p>c</p>"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.unodc.org/a?b=1#c", "https://www.unodc.org/a?b=1#c"),
+        ("http://osce.org/x", "http://osce.org/x"),
+        ("javascript:alert(1)", None),
+        ("JAVASCRIPT:alert(1)", None),
+        ("data:text/html,<b>x</b>", None),
+        ("/relative/path", None),
+        ("https://exa mple.org/", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_url_allows_only_absolute_http_links(url: str | None, expected: str | None) -> None:
+    assert text.safe_url(url) == expected
