@@ -1,0 +1,383 @@
+"""Digest and alert messages: templates in, ``EmailMessage`` out. Pure.
+
+Rendering depends only on its arguments (settings, subscriber, items, the
+Message-ID and date fixed when the message was reserved, the signing key), so
+a message retried after a failure is byte-for-byte the message first built,
+and a golden-file test can pin the output down.
+
+The message is ``multipart/alternative`` with the plain-text part first and the
+HTML part last (RFC 2046: the last part is the richest). Both parts are UTF-8
+quoted-printable, and the MIME boundary is derived from the Message-ID; since
+quoted-printable encodes every ``=``, a ``=_`` boundary can never occur in a
+body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+from syndicator.config import Settings
+from syndicator.deliver.templates import make_environment
+from syndicator.deliver.tokens import TokenSigner
+from syndicator.models import StoredItem, Subscriber
+from syndicator.store.protocol import DeliveryKind
+
+EXCERPT_CHARS = 400
+SUBJECT_CHARS = 180
+MIN_SUMMARY_CHARS = 80
+"""A shorter summary is usually a dateline ("24 February 2026"); the content says more."""
+POLICY = policy.default.clone(max_line_length=998)
+"""Headers fold only at RFC 5322's hard limit: the default (78) would turn the long
+unsubscribe URL in ``List-Unsubscribe`` into encoded words, which no client reads."""
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, skipping scripts and styles."""
+
+    _SKIP = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4"}:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def plain_text(fragment: str) -> str:
+    """The visible text of a possibly-HTML fragment, whitespace collapsed."""
+    if "<" in fragment or "&" in fragment:
+        parser = _TextExtractor()
+        parser.feed(fragment)
+        parser.close()
+        fragment = "".join(parser.parts)
+    return " ".join(fragment.split())
+
+
+def excerpt(fragment: str, limit: int = EXCERPT_CHARS) -> str:
+    """The first ``limit`` characters of the text, cut at a word and marked with an ellipsis."""
+    text = plain_text(fragment)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _best_excerpt(summary: str, content: str) -> str:
+    """The summary, unless it is only a stub (a dateline) and the full text says more."""
+    short = excerpt(summary)
+    if len(short) >= MIN_SUMMARY_CHARS or not content:
+        return short or excerpt(content)
+    return excerpt(content)
+
+
+def one_line(text: str, limit: int = SUBJECT_CHARS) -> str:
+    """Header-safe text: no line breaks (header injection), bounded length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def safe_link(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) link; anything else (``javascript:``...) is dropped.
+
+    Autoescaping stops markup injection but not a hostile scheme in ``href``.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+def display_date(item: StoredItem, zone: ZoneInfo) -> str:
+    """The item's date as the subscriber reads it, in their time zone.
+
+    A publisher date of exactly midnight UTC almost always means "a date, no
+    time"; converting it would move a 28 November release to 27 November for
+    readers west of Greenwich, so such dates are shown as written.
+    """
+    when = item.sort_date
+    published = item.item.published_at
+    if published is not None and when == published:
+        utc = published.astimezone(UTC)
+        if (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0):
+            return f"{utc.day} {utc:%b %Y}"
+    local = when.astimezone(zone)
+    return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of the configured From address, for Message-IDs and List-Id."""
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2]
+    return domain.strip().lower() or "localhost"
+
+
+def unsubscribe_url(settings: Settings, token: str) -> str:
+    """The one-click link (``delivery.unsubscribe_url`` or ``{base_url}unsubscribe``) + token."""
+    base = settings.delivery.unsubscribe_url or f"{settings.base_url_text}unsubscribe"
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({'token': token})}"
+
+
+# --------------------------------------------------------------------------- view models
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One item as the templates see it: every field already chosen and made safe."""
+
+    id: int
+    title: str
+    link: str | None
+    source: str
+    date: str
+    summary: str
+    also: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicGroup:
+    id: str
+    title: str
+    link: str | None
+    items: tuple[ItemView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready for a transport, with the envelope addresses SMTP needs."""
+
+    email: str
+    kind: DeliveryKind
+    message: EmailMessage
+    envelope_from: str
+    item_count: int
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+
+class Renderer:
+    """Builds digest and alert messages for one configuration and one signing key."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        signer: TokenSigner,
+        templates_dir: Path | None = None,
+        environment: Environment | None = None,
+    ) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.env = environment if environment is not None else make_environment(templates_dir)
+        self._topic_titles = {t.id: t.title for t in settings.taxonomy.topics}
+        self._topic_links = {
+            t.id: str(t.link) if t.link is not None else None for t in settings.taxonomy.topics
+        }
+        self._source_titles: Mapping[str, str] = {s.id: s.title or s.id for s in settings.sources}
+
+    # ---- public ----------------------------------------------------------------------
+
+    def render(
+        self,
+        kind: DeliveryKind,
+        subscriber: Subscriber,
+        items: Sequence[StoredItem],
+        message_id: str,
+        date: datetime,
+    ) -> Rendered:
+        """The message of ``kind`` carrying ``items``; ``date`` is when it was reserved."""
+        if not items:
+            raise ValueError("a message needs at least one item")
+        if kind == "alert" and len(items) != 1:
+            raise ValueError("an alert carries exactly one item")
+        zone = ZoneInfo(subscriber.timezone)
+        local_date = date.astimezone(zone)
+        context = self._common_context(kind, subscriber)
+        if kind == "digest":
+            groups = self._groups(subscriber, items, zone)
+            count = sum(len(g.items) for g in groups)
+            cadence = subscriber.cadence
+            noun = "item" if count == 1 else "items"
+            heading = f"Your {cadence} digest, {local_date.day} {local_date:%B %Y}"
+            subject = (
+                f"{self.settings.publish.title} {cadence} digest, "
+                f"{local_date.day} {local_date:%b %Y}: {count} new {noun}"
+            )
+            context |= {
+                "heading": heading,
+                "intro": f"{count} new {noun} on your topics since your last digest.",
+                "groups": groups,
+            }
+        else:
+            (stored,) = items
+            # Tags may have changed since the alert was reserved: fall back to all its topics.
+            topics = self._subscribed_topics(subscriber, stored) or list(stored.topics)
+            titles = [self._topic_titles.get(t, t) for t in topics] or ["New item"]
+            view = self._view(stored, zone, also=())
+            subject = f"[{self.settings.publish.title}] {', '.join(titles)}: {view.title}"
+            context |= {"item": view, "alert_topics": titles}
+        subject = one_line(subject)
+        context["subject"] = subject
+        text = self.env.get_template(f"email/{kind}.txt").render(context)
+        page = self.env.get_template(f"email/{kind}.html").render(context)
+        message = self._message(kind, subscriber, subject, text, page, message_id, date)
+        return Rendered(
+            email=subscriber.email,
+            kind=kind,
+            message=message,
+            envelope_from=parseaddr(self.settings.delivery.sender)[1],
+            item_count=len(items),
+        )
+
+    # ---- context -----------------------------------------------------------------------
+
+    def _common_context(self, kind: DeliveryKind, subscriber: Subscriber) -> dict[str, object]:
+        token = self.signer.sign(subscriber.email)
+        return {
+            "kind": kind,
+            "kind_label": f"{subscriber.cadence} digest" if kind == "digest" else "alert",
+            "cadence": subscriber.cadence,
+            "site_title": self.settings.publish.title,
+            "site_url": self.settings.base_url_text,
+            "subscriber_email": subscriber.email,
+            "subscriber_name": subscriber.name,
+            "subscribed_topics": [self._topic_titles.get(t, t) for t in subscriber.topics],
+            "unsubscribe_url": unsubscribe_url(self.settings, token),
+        }
+
+    def _subscribed_topics(self, subscriber: Subscriber, stored: StoredItem) -> list[str]:
+        """The item's topics this subscriber follows, strongest evidence first."""
+        wanted = set(subscriber.topics)
+        ranked = sorted(stored.taggings, key=lambda t: (-t.score, t.topic))
+        return [t.topic for t in ranked if t.topic in wanted]
+
+    def _view(self, stored: StoredItem, zone: ZoneInfo, also: Sequence[str]) -> ItemView:
+        item = stored.item
+        return ItemView(
+            id=stored.id,
+            title=one_line(item.title, 300) or "(untitled)",
+            link=safe_link(item.link),
+            source=self._source_titles.get(item.source_id, item.source_id),
+            date=display_date(stored, zone),
+            summary=_best_excerpt(item.summary, item.content),
+            also=tuple(self._topic_titles.get(t, t) for t in also),
+        )
+
+    def _groups(
+        self, subscriber: Subscriber, items: Sequence[StoredItem], zone: ZoneInfo
+    ) -> list[TopicGroup]:
+        """Items grouped by topic, in taxonomy order, newest first within a topic.
+
+        An item on two followed topics is listed once, under its strongest one,
+        and names the others: a digest that repeats itself is a digest skimmed.
+        """
+        placed: dict[str, list[tuple[StoredItem, list[str]]]] = {}
+        for stored in items:
+            topics = self._subscribed_topics(subscriber, stored)
+            if not topics:
+                # Tags changed since the store chose it; it still belongs to this message.
+                topics = [subscriber.topics[0]] if subscriber.topics else ["other"]
+            placed.setdefault(topics[0], []).append((stored, topics[1:]))
+        order = [t.id for t in self.settings.taxonomy.topics]
+        ranked = sorted(placed, key=lambda t: (order.index(t) if t in order else len(order), t))
+        groups = []
+        for topic in ranked:
+            entries = sorted(placed[topic], key=lambda e: (e[0].sort_date, e[0].id), reverse=True)
+            groups.append(
+                TopicGroup(
+                    id=topic,
+                    title=self._topic_titles.get(topic, topic),
+                    link=self._topic_links.get(topic),
+                    items=tuple(self._view(s, zone, also) for s, also in entries),
+                )
+            )
+        return groups
+
+    # ---- headers -----------------------------------------------------------------------
+
+    def _message(
+        self,
+        kind: DeliveryKind,
+        subscriber: Subscriber,
+        subject: str,
+        text: str,
+        page: str,
+        message_id: str,
+        date: datetime,
+    ) -> EmailMessage:
+        delivery = self.settings.delivery
+        domain = sender_domain(delivery.sender)
+        message = EmailMessage()
+        message["From"] = delivery.sender
+        message["To"] = (
+            Address(display_name=one_line(subscriber.name), addr_spec=subscriber.email)
+            if subscriber.name
+            else subscriber.email
+        )
+        if delivery.reply_to:
+            message["Reply-To"] = delivery.reply_to
+        message["Subject"] = subject
+        message["Date"] = format_datetime(date.astimezone(UTC))
+        message["Message-ID"] = message_id
+        list_name = f"{self.settings.publish.title} {kind}s"
+        message["List-Id"] = formataddr((one_line(list_name), f"{kind}s.{domain}"))
+        links = [f"<{self._unsubscribe_link(subscriber)}>"]
+        if delivery.unsubscribe_mailto:
+            mailto = delivery.unsubscribe_mailto.removeprefix("mailto:")
+            links.append(f"<mailto:{mailto}?subject=unsubscribe>")
+        message["List-Unsubscribe"] = ", ".join(links)
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if kind == "alert":
+            # RFC 3834: machine-generated, so autoresponders must not answer it.
+            message["Auto-Submitted"] = "auto-generated"
+            message["Precedence"] = "bulk"
+        else:
+            message["Precedence"] = "list"
+        message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        message.add_alternative(page, subtype="html", charset="utf-8", cte="quoted-printable")
+        for part in message.iter_parts():
+            del part["MIME-Version"]  # belongs to the top level only
+        # Only now: the bodies are encoded at the default 76 columns quoted-printable needs.
+        message.policy = POLICY
+        digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
+        message.set_boundary(f"=_{digest}")
+        return message
+
+    def _unsubscribe_link(self, subscriber: Subscriber) -> str:
+        return unsubscribe_url(self.settings, self.signer.sign(subscriber.email))

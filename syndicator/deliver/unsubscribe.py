@@ -1,0 +1,111 @@
+"""The one-click unsubscribe endpoint (RFC 8058), as a small aiohttp application.
+
+``GET /unsubscribe?token=…`` shows a confirmation page with a button and changes
+nothing: link scanners and mail previews fetch every URL in a message, and an
+unsubscribe on GET would quietly unsubscribe whole companies.
+``POST /unsubscribe?token=…`` unsubscribes. It is what a mail client sends for
+the ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` header (body
+``List-Unsubscribe=One-Click``) and what the confirmation form sends; both are
+accepted, since the signed token is the only proof that matters.
+
+Unsubscribing twice, or with a genuine token for an address the store does not
+know, still answers "unsubscribed": the answer reveals nothing about who is
+subscribed. The store is synchronous, so its calls run in a worker thread.
+``syndicator serve`` runs this app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from syndicator.config import Settings
+from syndicator.deliver.templates import make_environment
+from syndicator.deliver.tokens import TokenSigner, signer_for
+from syndicator.store.protocol import Storage
+
+STORE = web.AppKey("store", Storage)
+SIGNER = web.AppKey("signer", TokenSigner)
+PAGE = "email/unsubscribe_page.html"
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    "X-Robots-Tag": "noindex",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_unsubscribe_app(
+    store_factory: Callable[[], Storage],
+    settings: Settings,
+    *,
+    path: str = "/unsubscribe",
+    templates_dir: Path | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> web.Application:
+    """An application serving ``path``; the store is opened at startup and closed at cleanup."""
+    env = make_environment(templates_dir)
+    template = env.get_template(PAGE)
+    app = web.Application()
+
+    async def store_context(app: web.Application) -> AsyncIterator[None]:
+        store = await asyncio.to_thread(store_factory)
+        try:
+            app[SIGNER] = await asyncio.to_thread(signer_for, store, settings.delivery)
+            app[STORE] = store
+            yield
+        finally:
+            await asyncio.to_thread(store.close)
+
+    def page(state: str, status: int, email: str = "", action: str = "") -> web.Response:
+        headings = {
+            "confirm": "Unsubscribe",
+            "done": "You are unsubscribed",
+            "invalid": "Link not valid",
+        }
+        body = template.render(
+            state=state,
+            heading=headings[state],
+            email=email,
+            action=action,
+            site_title=settings.publish.title,
+            site_url=settings.base_url_text,
+        )
+        return web.Response(
+            text=body, status=status, content_type="text/html", charset="utf-8", headers=_HEADERS
+        )
+
+    async def confirm(request: web.Request) -> web.Response:
+        token = request.query.get("token", "")
+        email = request.app[SIGNER].verify(token) if token else None
+        if email is None:
+            return page("invalid", 400)
+        return page("confirm", 200, email=email, action=request.path_qs)
+
+    async def unsubscribe(request: web.Request) -> web.Response:
+        token = request.query.get("token", "")
+        if not token:
+            form = await request.post()
+            value = form.get("token", "")
+            token = value if isinstance(value, str) else ""
+        email = request.app[SIGNER].verify(token) if token else None
+        if email is None:
+            return page("invalid", 400)
+        store = request.app[STORE]
+        await asyncio.to_thread(store.unsubscribe, email, clock())
+        return page("done", 200, email=email)
+
+    app.cleanup_ctx.append(store_context)
+    app.router.add_get(path, confirm)
+    app.router.add_post(path, unsubscribe)
+    return app
