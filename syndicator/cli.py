@@ -1,0 +1,332 @@
+"""The command line: parse arguments, call the service or a stage, print.
+
+Exit status: 0 when the command did its job (a cycle with failed sources still
+counts: they are reported), 2 for an invalid configuration or usage, 1 for any
+other error that stopped the command (database, output folder, bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from syndicator import __version__
+from syndicator.config import Settings, load_settings
+from syndicator.errors import ConfigError, SyndicatorError
+from syndicator.service import logs
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+# ---------------------------------------------------------------------------- cycle
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from syndicator.service.pipeline import STAGES, run_cycle
+    from syndicator.service.report import print_cycle
+
+    stages = args.stages or STAGES
+    report = run_cycle(_settings(args), stages=stages, force=args.force)
+    print_cycle(report, sys.stdout)
+    return 0
+
+
+def cmd_stage(stage: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        args.stages = [stage]
+        if stage == "collect":
+            args.stages = ["collect", "tag"]  # a stored item is always a tagged item
+        return cmd_run(args)
+
+    return run
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from syndicator.service.worker import run_worker
+
+    run_worker(_settings(args))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from syndicator.service.report import print_status
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings.database)
+    try:
+        print_status(store, settings, datetime.now(UTC), sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    from syndicator.service.report import print_items
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    if args.topic is not None and args.topic not in settings.taxonomy.ids:
+        raise ConfigError(f"unknown topic {args.topic!r}; known: {', '.join(settings.taxonomy.ids)}")
+    store = open_store(settings.database)
+    try:
+        print_items(store.recent_items(args.topic, args.limit), sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(
+        f"{settings.config_path}: OK — {len(settings.sources)} source(s), "
+        f"{len(settings.taxonomy.topics)} topic(s), {len(settings.subscribers)} subscriber(s)"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------- tagging
+
+
+def _open_text(name: str) -> IO[str]:
+    if name == "-":
+        return sys.stdin
+    try:
+        return open(name, encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+    except OSError as exc:
+        raise SyndicatorError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
+def _records(stream: IO[str], name: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line number, record) or (line number, error message) per non-blank line."""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"{name}:{number}: not valid JSON: {exc.msg}"
+            continue
+        if not isinstance(record, dict):
+            yield number, f"{name}:{number}: expected a JSON object"
+        elif not isinstance(record.get("title", ""), str) or not isinstance(
+            record.get("text", ""), str
+        ):
+            yield number, f"{name}:{number}: 'title' and 'text' must be strings"
+        else:
+            yield number, record
+
+
+def _tagger(args: argparse.Namespace) -> Any:
+    from syndicator.tagging import Tagger
+
+    return Tagger.from_settings(_settings(args).taxonomy)
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    tagger = _tagger(args)
+    bad = 0
+    stream = _open_text(args.jsonl)
+    try:
+        for _number, record in _records(stream, args.jsonl):
+            if isinstance(record, str):
+                print(record, file=sys.stderr)
+                bad += 1
+                continue
+            result = tagger.tag(
+                record.get("title", ""),
+                record.get("text", ""),
+                record.get("lang"),
+                record.get("declared_topics", ()),
+            )
+            line = {
+                "id": record.get("id"),
+                "topics": list(result.topics),
+                "scores": {k: round(v, 3) for k, v in result.scores.items()},
+                "evidence": result.evidence,
+                "lang": result.lang,
+                "countries": list(result.countries),
+            }
+            print(json.dumps(line, ensure_ascii=False), flush=False)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    sys.stdout.flush()
+    return 1 if bad else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from syndicator.tagging.evaluate import evaluate, format_report, load_labelled_jsonl
+
+    tagger = _tagger(args)
+    try:
+        records = load_labelled_jsonl(Path(args.file))
+    except OSError as exc:
+        raise SyndicatorError(f"{args.file}: cannot read: {exc.strerror or exc}") from None
+    print(format_report(evaluate(tagger, records)))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from syndicator.service.report import print_explanation
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings.database)
+    try:
+        stored = store.get_item(args.item)
+        if stored is None:
+            raise SyndicatorError(f"item {args.item} does not exist (see `syndicator status`)")
+        print_explanation(stored, store.tag_result(args.item), sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    known = set(settings.taxonomy.ids)
+    unknown = [t for t in [*args.add, *args.remove] if t not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    if not args.add and not args.remove:
+        raise SyndicatorError("nothing to do: give --add TOPIC and/or --remove TOPIC")
+    store = open_store(settings.database)
+    try:
+        stored = store.set_manual_tags(args.item, args.add, args.remove, datetime.now(UTC))
+    finally:
+        store.close()
+    print(f"item {stored.id}: topics now {', '.join(stored.topics) or '(none)'}")
+    print("The next `syndicator run` (or `syndicator publish`) republishes the feeds.")
+    return 0
+
+
+# ---------------------------------------------------------------------------- subscribers
+
+
+def cmd_unsubscribe(args: argparse.Namespace) -> int:
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings.database)
+    try:
+        if args.undo:
+            changed = store.resubscribe(args.email)
+        else:
+            changed = store.unsubscribe(args.email, datetime.now(UTC))
+    finally:
+        store.close()
+    verb = "resubscribed" if args.undo else "unsubscribed"
+    print(f"{args.email}: {verb}" if changed else f"{args.email}: no change")
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="syndicator",
+        description="Collect press releases, tag them by threat topic, publish feeds and digests.",
+    )
+    parser.add_argument("--version", action="version", version=f"syndicator {__version__}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        help="configuration file (default: $SYNDICATOR_CONFIG, else ./config.yaml)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="one full cycle: collect, tag, publish, deliver (for cron)")
+    run.add_argument("--force", action="store_true", help="fetch every source, due or not")
+    run.add_argument(
+        "--stage",
+        dest="stages",
+        action="append",
+        choices=["collect", "tag", "publish", "deliver"],
+        help="run only this stage (repeatable)",
+    )
+    run.set_defaults(handler=cmd_run)
+    for stage, text in [
+        ("collect", "fetch due sources and tag what they bring"),
+        ("publish", "write feeds, OPML and pages from the store"),
+        ("deliver", "send the digests and alerts that are due"),
+    ]:
+        p = sub.add_parser(stage, help=text)
+        p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+        p.set_defaults(handler=cmd_stage(stage))
+
+    sub.add_parser("worker", help="run cycles on the configured schedule (systemd)").set_defaults(
+        handler=cmd_worker
+    )
+    sub.add_parser("status", help="sources, items per topic, subscribers").set_defaults(
+        handler=cmd_status
+    )
+    items = sub.add_parser("items", help="list tagged items, newest first, with their ids")
+    items.add_argument("--topic", help="only this topic")
+    items.add_argument("--limit", type=int, default=30)
+    items.set_defaults(handler=cmd_items)
+    sub.add_parser("check", help="validate the configuration and exit").set_defaults(
+        handler=cmd_check
+    )
+
+    tag = sub.add_parser("tag", help="tag JSON Lines records and print one verdict per line")
+    tag.add_argument("--jsonl", required=True, metavar="FILE", help="records file, or - for stdin")
+    tag.set_defaults(handler=cmd_tag)
+
+    ev = sub.add_parser("eval", help="precision, recall and F1 of the tagger on labelled records")
+    ev.add_argument("file", metavar="FILE.jsonl")
+    ev.set_defaults(handler=cmd_eval)
+
+    explain = sub.add_parser("explain", help="show a stored item's scores and evidence")
+    explain.add_argument("item", type=int, metavar="ITEM")
+    explain.set_defaults(handler=cmd_explain)
+
+    retag = sub.add_parser("retag", help="override the tagger's topics for a stored item")
+    retag.add_argument("item", type=int, metavar="ITEM")
+    retag.add_argument("--add", action="append", default=[], metavar="TOPIC")
+    retag.add_argument("--remove", action="append", default=[], metavar="TOPIC")
+    retag.set_defaults(handler=cmd_retag)
+
+    unsub = sub.add_parser("unsubscribe", help="stop all mail to an address (or --undo)")
+    unsub.add_argument("email")
+    unsub.add_argument("--undo", action="store_true", help="resubscribe instead")
+    unsub.set_defaults(handler=cmd_unsubscribe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.configure(args.log_level)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"syndicator: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except SyndicatorError as exc:
+        print(f"syndicator: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

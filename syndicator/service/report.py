@@ -1,0 +1,134 @@
+"""What the command line prints: cycle summaries, status, explanations.
+
+Plain aligned text for a person at a terminal; the logs (stderr) carry the
+machine-readable events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TextIO
+
+from syndicator.config import Settings
+from syndicator.deliver.due import next_digest_at, schedule_for
+from syndicator.models import StoredItem, TagResult
+from syndicator.service.pipeline import CycleReport
+from syndicator.store import SqlStore
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+def print_cycle(report: CycleReport, out: TextIO) -> None:
+    if report.collect is not None:
+        collect = report.collect
+        ok = len(collect.sources) - len(collect.failed)
+        out.write(
+            f"collect: {len(collect.sources)} source(s) fetched, {ok} ok, "
+            f"{len(collect.failed)} failed, {collect.skipped_not_due} not due"
+        )
+        if collect.claimed_elsewhere:
+            out.write(f", {collect.claimed_elsewhere} taken by another worker")
+        out.write("\n")
+        for source in collect.sources:
+            line = f"  {source.source_id}: {source.status}"
+            if source.status == "error":
+                line += f" — {source.error}"
+            else:
+                line += f", {source.new} new, {source.updated} updated"
+            if source.warnings:
+                line += f", {len(source.warnings)} warning(s)"
+            out.write(line + "\n")
+            for warning in source.warnings[:10]:
+                out.write(f"    warning: {warning}\n")
+    if "tag" in report.stages:
+        out.write(f"tag: {report.tagged} item(s) tagged\n")
+    if report.publish is not None:
+        out.write(
+            f"publish: {len(report.publish.written)} file(s) written, "
+            f"{len(report.publish.unchanged)} unchanged\n"
+        )
+    elif "publish" in report.stages:
+        out.write("publish: skipped, another worker is publishing\n")
+    if report.deliver is not None:
+        out.write(
+            f"deliver: {len(report.deliver.sent)} message(s) sent, "
+            f"{len(report.deliver.failures)} failed\n"
+        )
+        for email, kind, count in report.deliver.sent:
+            out.write(f"  {email}: {kind} with {count} item(s)\n")
+        for email, message in report.deliver.failures:
+            out.write(f"  {email}: FAILED — {message}\n")
+    elif "deliver" in report.stages:
+        out.write("deliver: skipped, another worker is delivering\n")
+
+
+def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO) -> None:
+    states = store.source_states()
+    out.write(f"Sources ({len(settings.sources)} configured)\n")
+    for source in settings.sources:
+        state = states.get(source.id)
+        if not source.enabled:
+            out.write(f"  {source.id:<28} disabled\n")
+            continue
+        if state is None:
+            out.write(f"  {source.id:<28} never fetched\n")
+            continue
+        status = state.status or "-"
+        if state.status == "error":
+            status += f" ({state.error_class}, {state.consecutive_failures} in a row)"
+        out.write(
+            f"  {source.id:<28} {status:<34} last {_when(state.last_fetch_at)}, "
+            f"next {_when(state.next_fetch_at)}\n"
+        )
+        if state.status == "error" and state.error_message:
+            out.write(f"  {'':<28} {state.error_message}\n")
+    counts = store.topic_counts()
+    out.write(f"\nItems: {store.item_count()} stored\n")
+    for topic in settings.taxonomy.topics:
+        out.write(f"  {topic.id:<28} {counts.get(topic.id, 0):>6}\n")
+    out.write(f"\nSubscribers ({len(settings.subscribers)} configured)\n")
+    for state in store.subscriber_states():
+        sub = state.subscriber
+        if state.unsubscribed_at is not None:
+            when = f"unsubscribed {_when(state.unsubscribed_at)}"
+        else:
+            due = next_digest_at(
+                schedule_for(sub, settings.delivery), state.subscribed_at, state.last_digest_at
+            )
+            when = "digest due now" if due <= now else f"next digest {_when(due)}"
+        out.write(f"  {sub.email:<32} {sub.cadence:<7} {', '.join(sub.topics)} — {when}\n")
+    ledger = store.dispatch_counts()
+    out.write(f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry\n")
+
+
+def print_items(items: list[StoredItem], out: TextIO) -> None:
+    for stored in items:
+        date = stored.sort_date.strftime("%Y-%m-%d")
+        out.write(f"{stored.id:>6}  {date}  {stored.item.title[:70]:<70}  {', '.join(stored.topics)}\n")
+    if not items:
+        out.write("(no tagged items)\n")
+
+
+def print_explanation(stored: StoredItem, verdict: TagResult | None, out: TextIO) -> None:
+    item = stored.item
+    out.write(f"Item {stored.id}: {item.title}\n")
+    out.write(f"  source {item.source_id}, link {item.link or '-'}\n")
+    out.write(f"  published {_when(item.published_at)}, first seen {_when(stored.first_seen_at)}\n")
+    if stored.countries:
+        out.write(f"  countries: {', '.join(stored.countries)}\n")
+    out.write("Topics:\n")
+    for tagging in stored.taggings:
+        out.write(f"  {tagging.topic} (score {tagging.score:.2f}, {tagging.origin})\n")
+    if not stored.taggings:
+        out.write("  (none)\n")
+    if verdict is None:
+        out.write("Not tagged yet.\n")
+        return
+    out.write(f"Tagger's scores (language {verdict.lang or '?'}):\n")
+    for topic, score in sorted(verdict.scores.items(), key=lambda kv: -kv[1]):
+        chosen = "chosen" if topic in verdict.topics else "below threshold"
+        out.write(f"  {topic}: {score:.2f} ({chosen})\n")
+        for evidence in verdict.evidence.get(topic, []):
+            out.write(f"    - {evidence}\n")

@@ -1,0 +1,157 @@
+"""Each stage of a cycle as one function: read from the store, work, write back.
+
+Stages meet only in the store, so any of them can run alone (``syndicator
+publish``) and a crash between two of them loses nothing: the next run picks up
+what the store says is still to do. Leases in the store keep several workers
+from doing the same work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syndicator.collect import collect_sources
+from syndicator.collect.schedule import is_due
+from syndicator.config import Settings
+from syndicator.deliver import DeliveryReport, deliver_due
+from syndicator.models import CollectResult
+from syndicator.publish import PublishReport, publish
+from syndicator.service.logs import event
+from syndicator.store import SqlStore
+from syndicator.tagging import Tagger
+
+TAG_BATCH = 500
+
+
+def worker_name() -> str:
+    """Who holds a lease: host and process, so an operator can tell workers apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """One line of the cycle report for one source."""
+
+    source_id: str
+    status: str
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class CollectReport:
+    sources: list[SourceOutcome] = field(default_factory=list)
+    skipped_not_due: int = 0
+    claimed_elsewhere: int = 0
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [s for s in self.sources if s.status == "error"]
+
+
+def collect_stage(
+    store: SqlStore, settings: Settings, now: datetime, force: bool = False
+) -> CollectReport:
+    """Fetch every due source and store what each one gave, one transaction per source."""
+    report = CollectReport()
+    states = store.source_states()
+    holder = worker_name()
+    lease_seconds = settings.collect.total_timeout * 4 + 60
+    due = []
+    for source in settings.feed_sources:
+        if not is_due(source, states.get(source.id), now, force):
+            report.skipped_not_due += 1
+        elif store.acquire_lease(f"source:{source.id}", holder, lease_seconds, now):
+            due.append(source)
+        else:
+            report.claimed_elsewhere += 1  # another worker is fetching it right now
+    try:
+        results = collect_sources(due, states, settings.collect, now, force=True) if due else []
+        for result in results:
+            report.sources.append(_apply(store, result, now))
+    finally:
+        for source in due:
+            store.release_lease(f"source:{source.id}", holder)
+    return report
+
+
+def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutcome:
+    counts = store.apply_collect(result, now)
+    level = logging.WARNING if result.status == "error" else logging.INFO
+    event(
+        "collected",
+        level,
+        source=result.source_id,
+        status=result.status,
+        http=result.http_status,
+        new=counts.new,
+        updated=counts.updated,
+        error_class=result.error_class,
+        error=result.error_message,
+        next_fetch=result.next_fetch_at.isoformat() if result.next_fetch_at else None,
+    )
+    for warning in result.warnings:
+        event("collect_warning", logging.WARNING, source=result.source_id, message=warning)
+    return SourceOutcome(
+        source_id=result.source_id,
+        status=result.status,
+        new=counts.new,
+        updated=counts.updated,
+        error=result.error_message if result.status == "error" else None,
+        warnings=result.warnings,
+    )
+
+
+def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
+    """Tag every item that is new, changed, or tagged by another tagger version."""
+    done = 0
+    while batch := store.items_needing_tags(tagger.version, limit=TAG_BATCH):
+        for stored in batch:
+            item = stored.item
+            result = tagger.tag(item.title, item.text, item.lang, item.declared_topics)
+            store.save_tags(stored.id, result, tagger.version, now)
+        done += len(batch)
+    if done:
+        event("tagged", items=done, tagger=tagger.version)
+    return done
+
+
+def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
+    """Write feeds and pages; None when another worker holds the publish lease."""
+    holder = worker_name()
+    if not store.acquire_lease("publish", holder, 600, now):
+        event("publish_skipped", reason="another worker is publishing")
+        return None
+    try:
+        report = publish(store, settings, now)
+    finally:
+        store.release_lease("publish", holder)
+    event("published", written=len(report.written), unchanged=len(report.unchanged))
+    return report
+
+
+def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
+    """Send what is due; None when another worker holds the delivery lease."""
+    holder = worker_name()
+    if not store.acquire_lease("deliver", holder, 1800, now):
+        event("deliver_skipped", reason="another worker is delivering")
+        return None
+    try:
+        report = deliver_due(store, settings, now)
+    finally:
+        store.release_lease("deliver", holder)
+    for email, message in report.failures:
+        event("delivery_failed", logging.WARNING, subscriber=email, error=message)
+    event("delivered", messages=len(report.sent), failures=len(report.failures))
+    return report
+
+
+def stage_names() -> Sequence[str]:
+    return ("collect", "tag", "publish", "deliver")

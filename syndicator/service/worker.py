@@ -1,0 +1,92 @@
+"""``syndicator worker``: the same cycle as ``syndicator run``, on a schedule.
+
+One APScheduler 3.x scheduler per process, with an in-memory job store: the
+schedule that matters (when each source is due, what each subscriber was sent)
+lives in the database, so several workers can share one database without ever
+sharing a job store (which would send every email once per worker). Jobs run
+one at a time in a single thread, late runs are coalesced, and a misfire grace
+of minutes keeps a busy machine from silently skipping a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syndicator.config import Settings
+from syndicator.errors import SyndicatorError
+from syndicator.service.logs import LOG, event
+from syndicator.service.pipeline import run_cycle
+
+
+def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
+    """Log a failed run and keep the service alive for the next one."""
+
+    def run() -> None:
+        try:
+            job()
+        except SyndicatorError as exc:
+            event(f"{name}_failed", logging.ERROR, error=str(exc))
+        except Exception:
+            LOG.exception("event=%s_crashed", name)
+
+    return run
+
+
+def build_scheduler(settings: Settings) -> BlockingScheduler:
+    schedule = settings.schedule
+    scheduler = BlockingScheduler(
+        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
+    # Stated per job rather than as scheduler defaults so that each job carries them
+    # from the moment it is added (and a test can read them back).
+    policy = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": schedule.misfire_grace_seconds,
+    }
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        _guarded("cycle", lambda: run_cycle(settings)),
+        IntervalTrigger(minutes=schedule.collect_every_minutes, timezone=UTC),
+        id="cycle",
+        name="collect, tag, publish and deliver",
+        next_run_time=now,
+        **policy,
+    )
+    scheduler.add_job(
+        _guarded("deliver", lambda: run_cycle(settings, stages=("deliver",))),
+        IntervalTrigger(minutes=schedule.deliver_every_minutes, timezone=UTC),
+        id="deliver",
+        name="send due digests",
+        **policy,
+    )
+    return scheduler
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT; a stop waits for the running job to finish."""
+    scheduler = build_scheduler(settings)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        event("worker_stopping", signal=signal.Signals(signum).name)
+        # shutdown() from a signal handler would wait on the job we interrupted.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    event(
+        "worker_started",
+        collect_every=f"{settings.schedule.collect_every_minutes}m",
+        deliver_every=f"{settings.schedule.deliver_every_minutes}m",
+    )
+    scheduler.start()
+    event("worker_stopped")

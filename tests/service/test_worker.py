@@ -1,0 +1,74 @@
+"""``syndicator worker`` as systemd runs it: a real process, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from syndicator.config import load_settings
+from syndicator.service.worker import build_scheduler
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path) -> Path:
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    (releases / "2025-01-01-bribery.txt").write_text(
+        "Judge arrested for bribery\n\n1 January 2025 - The anti-corruption bureau arrested a "
+        "judge for taking bribes; prosecutors opened a corruption case and asset recovery.\n",
+        encoding="utf-8",
+    )
+    shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config = {
+        "base_url": "https://feeds.example.org/",
+        "database": "sqlite:///state.sqlite3",
+        "sources": [{"id": "files", "type": "folder", "path": "releases"}],
+        "taxonomy": shipped["taxonomy"],
+        "publish": {"output_dir": "out"},
+        "delivery": {"outbox_dir": "outbox"},
+        "schedule": {"collect_every_minutes": 60, "misfire_grace_seconds": 300},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_scheduler_jobs_never_overlap_and_tolerate_lateness(tmp_path: Path) -> None:
+    scheduler = build_scheduler(load_settings(_config(tmp_path)))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"cycle", "deliver"}
+    for job in jobs.values():
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time == 300
+
+
+def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syndicator.cli", "--config", str(config), "worker"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        feed = tmp_path / "out" / "corruption.atom"
+        while not feed.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert feed.exists(), "the worker did not publish within 60 s"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "event=worker_started" in stderr
+    assert "event=worker_stopped" in stderr
