@@ -234,6 +234,19 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from syndicator.deliver.unsubscribe import make_unsubscribe_app
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    app = make_unsubscribe_app(lambda: open_store(settings.database), settings)
+    print(f"Serving one-click unsubscribe at http://{args.host}:{args.port}/unsubscribe")
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -306,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     unsub.add_argument("email")
     unsub.add_argument("--undo", action="store_true", help="resubscribe instead")
     unsub.set_defaults(handler=cmd_unsubscribe)
+    serve = sub.add_parser("serve", help="serve the one-click unsubscribe endpoint over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (behind a proxy)")
+    serve.add_argument("--port", type=int, default=8470)
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

@@ -72,3 +72,35 @@ def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Pat
     assert process.returncode == 0, stderr
     assert "event=worker_started" in stderr
     assert "event=worker_stopped" in stderr
+
+
+def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    config = _config(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syndicator.cli", "--config", str(config), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/unsubscribe?token=forged", timeout=2)
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+                exc.close()
+            except OSError:
+                time.sleep(0.2)
+        assert status == 400  # a forged token is refused, and says so
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
