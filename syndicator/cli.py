@@ -76,7 +76,9 @@ def cmd_items(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.topic is not None and args.topic not in settings.taxonomy.ids:
-        raise ConfigError(f"unknown topic {args.topic!r}; known: {', '.join(settings.taxonomy.ids)}")
+        raise ConfigError(
+            f"unknown topic {args.topic!r}; known: {', '.join(settings.taxonomy.ids)}"
+        )
     store = open_store(settings.database)
     try:
         print_items(store.recent_items(args.topic, args.limit), sys.stdout)
@@ -101,7 +103,7 @@ def _open_text(name: str) -> IO[str]:
     if name == "-":
         return sys.stdin
     try:
-        return open(name, encoding="utf-8")  # noqa: SIM115 (closed by the caller)
+        return open(name, encoding="utf-8")  # closed by the caller
     except OSError as exc:
         raise SyndicatorError(f"{name}: cannot read: {exc.strerror or exc}") from None
 

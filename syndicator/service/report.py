@@ -89,13 +89,13 @@ def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO
     for topic in settings.taxonomy.topics:
         out.write(f"  {topic.id:<28} {counts.get(topic.id, 0):>6}\n")
     out.write(f"\nSubscribers ({len(settings.subscribers)} configured)\n")
-    for state in store.subscriber_states():
-        sub = state.subscriber
-        if state.unsubscribed_at is not None:
-            when = f"unsubscribed {_when(state.unsubscribed_at)}"
+    for reader in store.subscriber_states():
+        sub = reader.subscriber
+        if reader.unsubscribed_at is not None:
+            when = f"unsubscribed {_when(reader.unsubscribed_at)}"
         else:
             due = next_digest_at(
-                schedule_for(sub, settings.delivery), state.subscribed_at, state.last_digest_at
+                schedule_for(sub, settings.delivery), reader.subscribed_at, reader.last_digest_at
             )
             when = "digest due now" if due <= now else f"next digest {_when(due)}"
         out.write(f"  {sub.email:<32} {sub.cadence:<7} {', '.join(sub.topics)} — {when}\n")
@@ -106,7 +106,9 @@ def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO
 def print_items(items: list[StoredItem], out: TextIO) -> None:
     for stored in items:
         date = stored.sort_date.strftime("%Y-%m-%d")
-        out.write(f"{stored.id:>6}  {date}  {stored.item.title[:70]:<70}  {', '.join(stored.topics)}\n")
+        out.write(
+            f"{stored.id:>6}  {date}  {stored.item.title[:70]:<70}  {', '.join(stored.topics)}\n"
+        )
     if not items:
         out.write("(no tagged items)\n")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from syndicator.collect import collect_sources
 from syndicator.collect.schedule import is_due
@@ -26,6 +27,7 @@ from syndicator.store import SqlStore
 from syndicator.tagging import Tagger
 
 TAG_BATCH = 500
+T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -123,33 +125,35 @@ def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
     return done
 
 
-def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
-    """Write feeds and pages; None when another worker holds the publish lease."""
+def _leased(
+    store: SqlStore, name: str, seconds: float, now: datetime, work: Callable[[], T]
+) -> T | None:
+    """Run ``work`` while holding the database lease ``name``; None if another worker has it."""
     holder = worker_name()
-    if not store.acquire_lease("publish", holder, 600, now):
-        event("publish_skipped", reason="another worker is publishing")
+    if not store.acquire_lease(name, holder, seconds, now):
+        event(f"{name}_skipped", reason=f"another worker holds the {name} lease")
         return None
     try:
-        report = publish(store, settings, now)
+        return work()
     finally:
-        store.release_lease("publish", holder)
-    event("published", written=len(report.written), unchanged=len(report.unchanged))
+        store.release_lease(name, holder)
+
+
+def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
+    """Write feeds and pages; None when another worker is publishing."""
+    report = _leased(store, "publish", 600, now, lambda: publish(store, settings, now))
+    if report is not None:
+        event("published", written=len(report.written), unchanged=len(report.unchanged))
     return report
 
 
 def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
-    """Send what is due; None when another worker holds the delivery lease."""
-    holder = worker_name()
-    if not store.acquire_lease("deliver", holder, 1800, now):
-        event("deliver_skipped", reason="another worker is delivering")
-        return None
-    try:
-        report = deliver_due(store, settings, now)
-    finally:
-        store.release_lease("deliver", holder)
-    for email, message in report.failures:
-        event("delivery_failed", logging.WARNING, subscriber=email, error=message)
-    event("delivered", messages=len(report.sent), failures=len(report.failures))
+    """Send what is due; None when another worker is delivering."""
+    report = _leased(store, "deliver", 1800, now, lambda: deliver_due(store, settings, now))
+    if report is not None:
+        for email, message in report.failures:
+            event("delivery_failed", logging.WARNING, subscriber=email, error=message)
+        event("delivered", messages=len(report.sent), failures=len(report.failures))
     return report
 
 

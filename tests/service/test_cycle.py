@@ -24,7 +24,13 @@ from syndicator.cli import main
 from syndicator.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
-TOPICS = ["organized-crime", "trafficking-in-persons", "drug-trafficking", "corruption", "terrorism"]
+TOPICS = [
+    "organized-crime",
+    "trafficking-in-persons",
+    "drug-trafficking",
+    "corruption",
+    "terrorism",
+]
 
 RELEASES = {
     "2025-01-10-network.txt": """Police dismantle money laundering network
@@ -131,7 +137,9 @@ def write_config(folder: Path, feed_url: str, database: str | None = None, **ext
 
 
 def snapshot(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_full_cycle_then_rerun_changes_nothing(
@@ -200,8 +208,8 @@ def test_status_explain_and_retag(
     capsys.readouterr()
     assert main(["--config", str(config), "status"]) == 0
     status = capsys.readouterr().out
-    assert "files" in status and "down" in status and "ana@example.org" in status
-    assert "corruption" in status
+    for expected in ("files", "down", "ana@example.org", "corruption"):
+        assert expected in status
 
     from syndicator.store import open_store
 
@@ -218,7 +226,9 @@ def test_status_explain_and_retag(
     assert "corruption" in capsys.readouterr().out
     assert main(["--config", str(config), "retag", str(bribery.id), "--add", "terrorism"]) == 0
     assert main(["--config", str(config), "publish"]) == 0
-    titles = [e.title for e in feedparser.parse((tmp_path / "out" / "terrorism.rss").read_bytes()).entries]
+    titles = [
+        e.title for e in feedparser.parse((tmp_path / "out" / "terrorism.rss").read_bytes()).entries
+    ]
     assert "Minister charged with bribery" in titles
     assert main(["--config", str(config), "retag", str(bribery.id), "--add", "nonsense"]) == 2
 
@@ -229,7 +239,8 @@ def test_invalid_config_exits_2_naming_the_key(
     config = write_config(tmp_path, feed_url, publsh={"output_dir": "x"})
     assert main(["--config", str(config), "run"]) == 2
     err = capsys.readouterr().err
-    assert "publsh" in err and str(config) in err and "unknown key" in err
+    for expected in ("publsh", str(config), "unknown key"):
+        assert expected in err
 
 
 def test_unwritable_output_folder_exits_1(

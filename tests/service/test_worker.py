@@ -84,7 +84,16 @@ def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "syndicator.cli", "--config", str(config), "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "syndicator.cli",
+            "--config",
+            str(config),
+            "serve",
+            "--port",
+            str(port),
+        ],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -94,7 +103,9 @@ def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:
         status = None
         while time.monotonic() < deadline and status is None:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/unsubscribe?token=forged", timeout=2)
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/unsubscribe?token=forged", timeout=2
+                )
             except urllib.error.HTTPError as exc:
                 status = exc.code
                 exc.close()
