@@ -1,0 +1,211 @@
+"""The tagger's verdicts on short hand-written releases that pin the hard cases.
+
+Every text here is written for the test (none is copied from ../shared), one or
+two sentences in the style of a press release, in each supported language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from syndicator.config import TaxonomySettings
+from syndicator.tagging import TAGGER_VERSION_PREFIX, Tagger
+
+OC, TIP, DRUG, CORR, TERR = (
+    "organized-crime",
+    "trafficking-in-persons",
+    "drug-trafficking",
+    "corruption",
+    "terrorism",
+)
+
+CASES = [
+    # (id, lang, title, text, expected topics)
+    ("en-laundering", "en", "Police dismantle money laundering network",
+     "Investigators arrested 14 members of an organised crime group that laundered EUR 40 million "
+     "through shell companies.", {OC}),
+    ("en-wildlife", "en", "Wildlife trafficking networks hit in global operation",
+     "Customs seized ivory and pangolin scales; wildlife traffickers were arrested in 20 countries.",
+     {OC}),
+    ("en-migrant-smuggling", "en", "Migrant smuggling ring broken up",
+     "The people smugglers charged each migrant EUR 5,000 to cross the border.", {OC}),
+    ("en-counterfeit-medicines", "en", "Operation targets fake online pharmacies",
+     "Police seized counterfeit medicines and shut down illegal online pharmacies.", {OC}),
+    ("en-fatf", "en", "FATF updates its grey list",
+     "The Financial Action Task Force reviewed anti-money laundering and counter-terrorist "
+     "financing regimes of several jurisdictions.", {OC, TERR}),
+    ("en-seizure", "en", "Customs seize two tonnes of cocaine at the port",
+     "The cocaine was hidden in a container of bananas, officials said.", {DRUG}),
+    ("en-tip", "en", "Report on trafficking in persons released",
+     "Victims of human trafficking are increasingly exploited in forced labour.", {TIP}),
+    ("en-bribery", "en", "Company pays USD 30 million over foreign bribery",
+     "The firm admitted paying bribes to officials to win contracts.", {CORR}),
+    ("en-terror", "en", "Court convicts man of planning terrorist attack",
+     "The defendant had pledged allegiance to ISIS and sought explosives.", {TERR}),
+    ("en-drug-prices", "en", "Prescription drug prices rise again",
+     "Drugmakers raised list prices; insurers warn about the cost of prescription drugs.", set()),
+    ("en-memory-corruption", "en", "Vendor patches memory corruption flaw",
+     "The vulnerability allows memory corruption and remote code execution; apply the patch.",
+     set()),
+    ("en-road-traffic", "en", "Road safety week urges drivers to slow down",
+     "Police will check road traffic speeds near schools.", set()),
+    ("en-horror", "en", "Review: the haunted house film that brings back terror",
+     "The horror film builds terror slowly; a fine sequel to the franchise.", set()),
+    ("en-fiction", "en", "Netflix releases first look at season 2 of its cartel drama",
+     "The series follows drug traffickers and corrupt police in a fictional cartel; the trailer "
+     "premieres next week, starring a new cast.", set()),
+    ("en-opec", "en", "OPEC agrees output cut",
+     "The oil cartel agreed to cut output by one million barrels a day to support crude prices.",
+     set()),
+    ("en-election", "en", "Observers present preliminary findings on parliamentary elections",
+     "The mission noted respect for fundamental freedoms and media freedom.", set()),
+    ("en-agenda", "en", "Security sector reform workshop held in Vienna",
+     "Participants discussed institutional reform and oversight. The agenda also covered "
+     "organized crime, trafficking in persons, illicit drugs, corruption and terrorism.", set()),
+    ("en-title-vs-late", "en", "Regional conference on border management",
+     "Officials discussed customs cooperation, training and equipment for border posts across the "
+     "region, with sessions on risk analysis and data exchange. " * 12
+     + "Corruption was mentioned once.", set()),
+    ("en-cocaine-network", "en", "Eleven arrested as cocaine network is taken down",
+     "Police in two countries dismantled the group, which imported cocaine in fruit containers.",
+     {OC, DRUG}),
+    ("ru-tip", "ru", "В ОБСЕ обсудили противодействие торговле людьми",
+     "Эксперты отметили рост числа жертв торговли людьми и принудительного труда.", {TIP}),
+    ("ru-drugs", "ru", "Изъято 150 кг героина",
+     "Полиция пресекла канал незаконного оборота наркотиков, изъят героин.", {DRUG}),
+    ("ru-election", "ru", "Наблюдатели оценили ход выборов",
+     "Миссия представила предварительные выводы о парламентских выборах.", set()),
+    ("uk-corruption", "uk", "НАБУ викрило схему корупції",
+     "Детективи НАБУ повідомили про підозру посадовцям у отриманні хабара.", {CORR}),
+    ("uk-terror", "uk", "СБУ запобігла теракту",
+     "Затримано агента, який готував теракт; відкрито провадження за статтею про тероризм.",
+     {TERR}),
+    ("fr-tip", "fr", "Lutte contre la traite des êtres humains",
+     "Les victimes de la traite sont soumises au travail forcé et à l'exploitation sexuelle.",
+     {TIP}),
+    ("fr-laundering", "fr", "Démantèlement d'un réseau criminel de blanchiment",
+     "Le groupe criminel blanchissait l'argent de la drogue ; huit personnes ont été interpellées.",
+     {OC}),
+    ("es-drugs", "es", "Incautadas tres toneladas de cocaína",
+     "La operación contra el narcotráfico terminó con la incautación de cocaína en el puerto.",
+     {DRUG}),
+    ("es-se-trata", "es", "Se trata de una nueva película de terror",
+     "Se trata de la cinta más esperada del festival de cine fantástico.", set()),
+    ("de-tip", "de", "Bundeslagebild Menschenhandel vorgestellt",
+     "Die Zahl der Verfahren wegen Menschenhandels und Zwangsprostitution ist gestiegen.", {TIP}),
+    ("de-drogerie", "de", "Drogeriemarkt steigert Umsatz",
+     "Die Drogeriemarktkette wächst im Ausland und baut den Onlinehandel aus.", set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_hard_cases(
+    tagger: Tagger, lang: str, title: str, text: str, expected: set[str]
+) -> None:
+    result = tagger.tag(title, text, lang=lang)
+    assert set(result.topics) == expected, result.evidence
+
+
+LONG_ENOUGH = [c for c in CASES if len(c[2]) + len(c[3]) >= 120]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text"), [c[1:4] for c in LONG_ENOUGH], ids=[c[0] for c in LONG_ENOUGH]
+)
+def test_language_is_detected_when_not_given(
+    tagger: Tagger, lang: str, title: str, text: str
+) -> None:
+    assert tagger.tag(title, text).lang == lang
+
+
+def test_every_chosen_topic_has_score_and_evidence(tagger: Tagger) -> None:
+    result = tagger.tag(
+        "Money laundering network dismantled",
+        "Police arrested members of a criminal network that laundered drug money.",
+    )
+    assert "organized-crime" in result.topics
+    for topic in result.topics:
+        assert result.scores[topic] >= 4.0
+        assert result.evidence[topic]
+    assert any(line.startswith('title:"money laundering"') for line in result.evidence[OC])
+    assert set(result.scores) >= set(result.topics)
+
+
+def test_title_counts_more_than_late_body(tagger: Tagger) -> None:
+    filler = "Delegates discussed training, equipment and cooperation. " * 40
+    in_title = tagger.tag("Corruption in procurement", filler)
+    late = tagger.tag("Regional meeting", filler + "Corruption in procurement.")
+    assert in_title.scores[CORR] > 3 * late.scores[CORR]
+
+
+def test_agenda_sentence_is_damped(tagger: Tagger) -> None:
+    listed = tagger.tag(
+        "Workshop", "The workshop covered terrorism, corruption, drug trafficking and human trafficking."
+    )
+    alone = tagger.tag("Workshop", "The workshop covered terrorism.")
+    assert listed.scores[TERR] < alone.scores[TERR]
+    assert any("agenda" in line for line in listed.evidence[TERR])
+
+
+def test_wildlife_trafficking_is_not_trafficking_in_persons(tagger: Tagger) -> None:
+    result = tagger.tag("Wildlife trafficking", "Wildlife trafficking and trafficking of wildlife.")
+    assert TIP not in result.scores
+
+
+def test_declared_topics_are_mapped_and_decisive(tagger: Tagger) -> None:
+    result = tagger.tag(
+        "Meeting in Minsk",
+        "Experts met.",
+        declared_topics=["UNODC on Corruption", "UNODC on Trafficking in Persons", "Unrelated"],
+    )
+    assert set(result.topics) == {CORR, TIP}
+    assert result.evidence[CORR][0] == 'further-information:"UNODC on Corruption"'
+
+
+def test_further_information_section_in_text(tagger: Tagger) -> None:
+    text = (
+        "Experts met in Vienna to exchange views.\n\nFurther information:\n\n"
+        "UNODC on Organized Crime\n\nUNODC on Terrorism Prevention\n"
+        "https://www.unodc.org/unodc/en/drug-trafficking/index.html\n"
+    )
+    result = tagger.tag("Expert meeting", text)
+    assert set(result.topics) == {OC, TERR, DRUG}
+
+
+def test_countries_in_several_languages(tagger: Tagger) -> None:
+    ru = tagger.tag("Встреча в Минске", "Эксперты из Беларуси, Молдовы и Украины встретились.", "ru")
+    assert set(ru.countries) == {"BY", "MD", "UA"}
+    es = tagger.tag("Operación en Colombia", "Detenidos en España y México.", "es")
+    assert es.countries[0] == "CO"
+    assert set(es.countries) == {"CO", "ES", "MX"}
+    de = tagger.tag("Zoll", "Kokain aus Ecuador im Hamburger Hafen, Ziel Deutschlands Süden.", "de")
+    assert set(de.countries) == {"EC", "DE"}
+
+
+def test_country_stems_do_not_fire_on_ordinary_words(tagger: Tagger) -> None:
+    text = "Шахраї виманювали дані банківських карток у громадян Данії та Індії."
+    assert set(tagger.tag("Кіберполіція", text, "uk").countries) == {"DK", "IN"}
+    assert tagger.tag("Кіберполіція", "Шахраї виманювали дані карток.", "uk").countries == ()
+
+
+def test_version_changes_with_configuration(
+    make_settings: Callable[..., TaxonomySettings],
+) -> None:
+    base = Tagger.from_settings(make_settings())
+    same = Tagger.from_settings(make_settings())
+    changed = Tagger.from_settings(make_settings(threshold=5.0))
+    assert base.version == same.version
+    assert base.version != changed.version
+    assert base.version.startswith(TAGGER_VERSION_PREFIX)
+
+
+def test_tagging_is_repeatable_and_topic_ids_follow_settings(tagger: Tagger) -> None:
+    assert tagger.topic_ids == (OC, TIP, DRUG, CORR, TERR)
+    first = tagger.tag("Money laundering", "A criminal network laundered money.")
+    assert tagger.tag("Money laundering", "A criminal network laundered money.") == first
