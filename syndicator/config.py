@@ -57,6 +57,8 @@ class FeedSource(Strict):
     """How often to fetch; defaults to ``collect.interval_minutes``."""
     full_text: bool = False
     """Fetch each new item's linked page and extract its main text (summary-only feeds)."""
+    full_text_limit: Annotated[int, Field(ge=1, le=500)] = 20
+    """With ``full_text``: at most this many item pages fetched per cycle (the newest first)."""
     lang: str | None = None
     enabled: bool = True
 
@@ -97,6 +99,8 @@ class FolderSource(Strict):
     title: str | None = None
     patterns: tuple[str, ...] = ("*.txt", "*.html", "*.htm", "*.md", "*.markdown", "*.eml")
     recursive: bool = True
+    interval_minutes: Annotated[int | None, Field(ge=1)] = None
+    """How often to rescan; defaults to ``collect.interval_minutes``."""
     lang: str | None = None
     enabled: bool = True
 
@@ -131,6 +135,12 @@ class CollectSettings(Strict):
     max_field_chars: Annotated[int, Field(ge=100)] = 200_000
     allow_networks: tuple[str, ...] = ()
     """Hosts or networks (``127.0.0.1``, ``10.0.0.0/8``) allowed despite being non-global."""
+    parse_workers: Annotated[int, Field(ge=0, le=32)] = 2
+    """Worker processes that parse feeds (0: parse in-process, with no hang protection)."""
+    parse_timeout: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds one feed may take to parse before its worker is killed and the source fails."""
+    parse_memory_mb: Annotated[int, Field(ge=64)] = 1024
+    """Address-space limit of a parse worker; a feed that needs more fails alone."""
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -147,8 +157,15 @@ class TopicSettings(Strict):
     terms: dict[str, dict[str, float]] = Field(default_factory=dict)
     """Extra terms per language code (``en``, ``ru``, ``*`` for all): term → weight."""
     exclude: tuple[str, ...] = ()
-    """Phrases whose presence cancels a match of this topic (e.g. "wildlife trafficking")."""
+    """Phrases (any language) that cancel a match of this topic they overlap.
+
+    "wildlife trafficking" excluded from ``trafficking-in-persons`` keeps the
+    word "trafficking" inside it from counting for that topic."""
     threshold: Annotated[float | None, Field(gt=0)] = None
+    """Score a release needs for this topic; the vocabulary's (or the taxonomy's) when absent."""
+    declared: tuple[str, ...] = ()
+    """Extra publisher labels that name this topic in a "Further information" list
+    (matched as phrases, e.g. "Terrorism Prevention"); the id, title and link count already."""
 
 
 class TaxonomySettings(Strict):
@@ -156,7 +173,8 @@ class TaxonomySettings(Strict):
 
     vocabulary: Path | None = None
     """A YAML vocabulary file; the built-in one when absent."""
-    threshold: Annotated[float, Field(gt=0)] = 1.0
+    threshold: Annotated[float | None, Field(gt=0)] = None
+    """Default score threshold for topics without their own; the vocabulary's when absent."""
     topics: tuple[TopicSettings, ...]
 
     @field_validator("topics")

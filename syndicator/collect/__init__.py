@@ -1,1 +1,46 @@
-"""collect stage."""
+"""The collect stage: sources (feeds, listing pages, folders of files) → Items.
+
+Public API::
+
+    collect_sources(sources, states, settings, now, force=False) -> list[CollectResult]
+    discover_feeds(url, settings) -> list[DiscoveredFeed]
+
+``collect_sources`` is a synchronous wrapper around an asyncio implementation
+(it calls :func:`asyncio.run`), so it works from a cron run and from an
+APScheduler worker thread alike. It never raises for one source's failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from syndicator.collect.collector import collect_all
+from syndicator.collect.discover import DiscoveredFeed, discover_feeds
+from syndicator.collect.schedule import AnySource
+from syndicator.config import CollectSettings
+from syndicator.models import CollectResult, SourceState
+
+
+def collect_sources(
+    sources: Sequence[AnySource],
+    states: Mapping[str, SourceState],
+    settings: CollectSettings,
+    now: datetime,
+    force: bool = False,
+    *,
+    rng: random.Random | None = None,
+) -> list[CollectResult]:
+    """Collect every source that is due at ``now`` (all of them with ``force``).
+
+    Returns one CollectResult per due source, in the order given. ``now`` must
+    be timezone-aware UTC; ``rng`` makes the jitter reproducible in tests.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware UTC datetime")
+    return asyncio.run(collect_all(sources, states, settings, now, force=force, rng=rng))
+
+
+__all__ = ["DiscoveredFeed", "collect_sources", "discover_feeds"]

@@ -1,0 +1,244 @@
+"""One collection cycle: ask the decider what is due, fetch and parse, build results.
+
+Every source's work is wrapped so that its failure becomes an error
+:class:`CollectResult` (class + message naming what failed) and never stops
+the others. Results carry the next fetch time computed by
+:mod:`syndicator.collect.schedule`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from syndicator.collect import schedule
+from syndicator.collect.folder import FolderError, scan_folder
+from syndicator.collect.http import FEED_ACCEPT, Fetcher, FetchError, Response
+from syndicator.collect.pages import add_full_text, collect_page
+from syndicator.collect.parsed import ParsedFeed, ParseFailure
+from syndicator.collect.parsing import FeedParser
+from syndicator.collect.schedule import AnySource
+from syndicator.config import CollectSettings, FeedSource, FolderSource, PageSource
+from syndicator.models import Caching, CollectResult, Item, SourceState
+
+log = logging.getLogger("syndicator.collect")
+
+
+class Cycle:
+    """The shared machinery of one cycle: settings, clock, randomness, HTTP client, parser."""
+
+    def __init__(
+        self,
+        settings: CollectSettings,
+        now: datetime,
+        fetcher: Fetcher,
+        parser: FeedParser,
+        rng: random.Random,
+    ) -> None:
+        self.settings = settings
+        self.now = now
+        self.fetcher = fetcher
+        self.parser = parser
+        self.rng = rng
+
+    # ------------------------------------------------------------------ results
+
+    def error(
+        self,
+        source: AnySource,
+        state: SourceState | None,
+        error_class: str,
+        message: str,
+        *,
+        http_status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        permanent_url: str | None = None,
+    ) -> CollectResult:
+        if error_class == "gone":
+            next_at = None
+        else:
+            wait = schedule.retry_after(headers or {}, self.now)
+            next_at = schedule.next_after_failure(
+                self.now,
+                schedule.interval(source, self.settings),
+                self.settings,
+                self.rng,
+                state.consecutive_failures if state else 0,
+                wait,
+            )
+        return CollectResult(
+            source_id=source.id,
+            status="error",
+            error_class=error_class,
+            error_message=f"{source.id}: {message}",
+            http_status=http_status,
+            next_fetch_at=next_at,
+            permanent_url=permanent_url,
+            caching=state.caching if state else None,
+        )
+
+    def success_time(self, source: AnySource, headers: Mapping[str, str]) -> datetime:
+        return schedule.next_after_success(
+            self.now,
+            schedule.interval(source, self.settings),
+            self.settings,
+            self.rng,
+            schedule.cache_lifetime(headers, self.now),
+        )
+
+    # ------------------------------------------------------------------ sources
+
+    async def collect(self, source: AnySource, state: SourceState | None) -> CollectResult:
+        try:
+            if isinstance(source, FolderSource):
+                return await self.collect_folder(source, state)
+            if isinstance(source, PageSource):
+                return await collect_page(self, source, state)
+            return await self.collect_feed(source, state)
+        except FetchError as exc:
+            return self.error(
+                source,
+                state,
+                exc.error_class,
+                str(exc),
+                http_status=exc.status,
+                headers=exc.headers,
+            )
+        except ParseFailure as exc:
+            return self.error(source, state, exc.error_class, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a library surprise: record it, keep the cycle going
+            log.exception("collecting %s failed unexpectedly", source.id)
+            return self.error(source, state, "error", f"unexpected {type(exc).__name__}: {exc}")
+
+    async def collect_folder(
+        self, source: FolderSource, state: SourceState | None
+    ) -> CollectResult:
+        try:
+            scan = await asyncio.to_thread(scan_folder, source, self.settings)
+        except FolderError as exc:
+            return self.error(source, state, "not_found", str(exc))
+        return CollectResult(
+            source_id=source.id,
+            status="ok",
+            items=scan.items,
+            next_fetch_at=self.success_time(source, {}),
+            warnings=scan.warnings,
+        )
+
+    async def fetch_source(
+        self, source: FeedSource | PageSource, state: SourceState | None, accept: str
+    ) -> tuple[Response | None, CollectResult | None]:
+        """Fetch the source URL conditionally; return the 2xx response or the finished result."""
+        url = schedule.fetch_url(source, state)
+        caching = state.caching if state is not None else None
+        if state is not None and state.url not in (None, str(source.url)):
+            caching = None  # validators of another URL mean nothing here
+        response = await self.fetcher.fetch(url, caching=caching, accept=accept)
+        if response.permanent_url is None and url != str(source.url):
+            # Fetched from the stored permanent URL: report it again so the store keeps it.
+            response = replace(response, permanent_url=url)
+        permanent = response.permanent_url
+        if response.status == 304:
+            return None, CollectResult(
+                source_id=source.id,
+                status="not_modified",
+                caching=caching,
+                http_status=304,
+                next_fetch_at=self.success_time(source, response.headers),
+                permanent_url=permanent,
+            )
+        if response.status == 410:
+            return None, self.error(
+                source,
+                state,
+                "gone",
+                f"{response.url} answered 410 Gone; it will not be fetched again",
+                http_status=410,
+                permanent_url=permanent,
+            )
+        if not 200 <= response.status < 300:
+            return None, self.error(
+                source,
+                state,
+                "http_error",
+                f"{response.url} answered HTTP {response.status}",
+                http_status=response.status,
+                headers=response.headers,
+                permanent_url=permanent,
+            )
+        return response, None
+
+    async def collect_feed(self, source: FeedSource, state: SourceState | None) -> CollectResult:
+        response, done = await self.fetch_source(source, state, accept=FEED_ACCEPT)
+        if done is not None:
+            return done
+        assert response is not None
+        parsed: ParsedFeed = await self.parser.parse(
+            response.body,
+            response.headers,
+            response.url,
+            source_id=source.id,
+            settings=self.settings,
+            lang=source.lang,
+        )
+        items: tuple[Item, ...] = parsed.items
+        warnings = list(parsed.warnings)
+        if source.full_text and items:
+            items, more = await add_full_text(self, items, source.full_text_limit, state)
+            warnings.extend(more)
+        return CollectResult(
+            source_id=source.id,
+            status="ok",
+            items=items,
+            caching=caching_of(response),
+            http_status=response.status,
+            next_fetch_at=self.success_time(source, response.headers),
+            permanent_url=response.permanent_url,
+            warnings=tuple(warnings),
+        )
+
+
+def caching_of(response: Response) -> Caching:
+    return Caching(
+        etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
+    )
+
+
+async def collect_all(
+    sources: Sequence[AnySource],
+    states: Mapping[str, SourceState],
+    settings: CollectSettings,
+    now: datetime,
+    *,
+    force: bool = False,
+    rng: random.Random | None = None,
+    parser: FeedParser | None = None,
+) -> list[CollectResult]:
+    """Collect every due source concurrently; one result per due source, in input order."""
+    due = [s for s in sources if schedule.is_due(s, states.get(s.id), now, force)]
+    if not due:
+        return []
+    own_parser = parser is None
+    feed_parser = parser if parser is not None else FeedParser.from_settings(settings)
+    try:
+        async with Fetcher(settings) as fetcher:
+            cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random())
+            results = await asyncio.gather(*(cycle.collect(s, states.get(s.id)) for s in due))
+    finally:
+        if own_parser:
+            feed_parser.close()
+    for result in results:
+        log.info(
+            "collected source=%s status=%s items=%d error_class=%s",
+            result.source_id,
+            result.status,
+            len(result.items),
+            result.error_class or "-",
+        )
+    return list(results)

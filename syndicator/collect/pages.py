@@ -1,0 +1,191 @@
+"""Listing pages of organisations without feeds, and full text for summary-only feeds.
+
+A page source is read like a feed whose entries are the links its listing
+page shows: the links matching ``link_selector`` and ``link_pattern`` are
+resolved, deduplicated, and the first ``max_new_per_cycle`` are fetched and
+read as articles. Each item's identity is its canonical link, so the store
+recognises a release it already has. A release page that fails is a warning,
+not a failure of the source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from syndicator.collect.extract import extract_article
+from syndicator.collect.http import PAGE_ACCEPT, FetchError
+from syndicator.collect.identity import canonical_link, item_identity
+from syndicator.collect.items import make_item
+from syndicator.collect.normalize import truncate
+from syndicator.collect.releases.common import ReleaseError
+from syndicator.config import PageSource
+from syndicator.models import CollectResult, Item, SourceState
+
+if TYPE_CHECKING:
+    from syndicator.collect.collector import Cycle
+
+
+def release_links(
+    body: bytes, base_url: str, selector: str, pattern: str | None, limit: int
+) -> list[str]:
+    """Release URLs on a listing page, in page order, without duplicates or the page itself."""
+    tree = HTMLParser(body.decode("utf-8", errors="replace"))
+    base_tag = tree.css_first("base[href]")
+    base = urljoin(base_url, base_tag.attributes.get("href") or "") if base_tag else base_url
+    compiled = re.compile(pattern) if pattern else None
+    own = canonical_link(base_url)
+    seen: set[str] = set()
+    links: list[str] = []
+    for node in tree.css(selector):
+        href = (node.attributes.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        url = urljoin(base, href).split("#", 1)[0]
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        if compiled is not None and not compiled.search(url):
+            continue
+        key = canonical_link(url)
+        if key == own or key in seen:
+            continue
+        seen.add(key)
+        links.append(url)
+        if len(links) >= limit:
+            break
+    return links
+
+
+async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None) -> Item:
+    """Fetch one article page and read it into an Item identified by its canonical link."""
+    response = await cycle.fetcher.fetch(url, accept=PAGE_ACCEPT)
+    if not 200 <= response.status < 300:
+        raise FetchError(
+            "http_error", f"{url} answered HTTP {response.status}", status=response.status
+        )
+    release = await asyncio.to_thread(extract_article, response.body)
+    link = release.link or response.url
+    return make_item(
+        source_id=source_id,
+        identity=item_identity(None, link, release.title, release.published_at),
+        title=release.title,
+        paragraphs=release.paragraphs,
+        link=link,
+        published_at=release.published_at,
+        lang=lang or release.lang,
+        declared_topics=release.declared_topics,
+        max_chars=cycle.settings.max_field_chars,
+    )
+
+
+async def collect_page(
+    cycle: Cycle, source: PageSource, state: SourceState | None
+) -> CollectResult:
+    from syndicator.collect.collector import caching_of
+
+    response, done = await cycle.fetch_source(source, state, accept=PAGE_ACCEPT)
+    if done is not None:
+        return done
+    assert response is not None
+    limit = min(source.max_new_per_cycle, cycle.settings.max_entries)
+    links = release_links(
+        response.body, response.url, source.link_selector, source.link_pattern, limit
+    )
+    warnings: list[str] = []
+    if not links:
+        warnings.append(
+            f"no release links on {response.url} match selector {source.link_selector!r}"
+            + (f" and pattern {source.link_pattern!r}" if source.link_pattern else "")
+        )
+    outcomes = await asyncio.gather(
+        *(fetch_article(cycle, link, source.id, source.lang) for link in links),
+        return_exceptions=True,
+    )
+    items: list[Item] = []
+    seen: set[str] = set()
+    for link, outcome in zip(links, outcomes, strict=True):
+        if isinstance(outcome, Item):
+            if outcome.identity not in seen:
+                seen.add(outcome.identity)
+                items.append(outcome)
+        elif isinstance(outcome, FetchError | ReleaseError):
+            warnings.append(f"release page {link} skipped: {outcome}")
+        elif isinstance(outcome, Exception):
+            warnings.append(f"release page {link} skipped: {type(outcome).__name__}: {outcome}")
+        else:
+            raise outcome
+    return CollectResult(
+        source_id=source.id,
+        status="ok",
+        items=tuple(items),
+        caching=caching_of(response),
+        http_status=response.status,
+        next_fetch_at=cycle.success_time(source, response.headers),
+        permanent_url=response.permanent_url,
+        warnings=tuple(warnings),
+    )
+
+
+def likely_new(item: Item, state: SourceState | None) -> bool:
+    """Whether the store probably lacks ``item``: first collection, or dated after the last success.
+
+    The collect stage does not see stored items, so this is an estimate. It keeps
+    full-text sources from overwriting stored full text with a bare summary.
+    """
+    if state is None or state.last_success_at is None:
+        return True
+    return item.published_at is not None and item.published_at > state.last_success_at
+
+
+async def add_full_text(
+    cycle: Cycle, items: tuple[Item, ...], limit: int, state: SourceState | None
+) -> tuple[tuple[Item, ...], list[str]]:
+    """Give the first ``limit`` items their linked page's main text as content.
+
+    An item whose full text we could not get this cycle (a failed page, or
+    beyond ``limit``) is left out of the result unless it is likely new
+    (:func:`likely_new`): the store keeps items a result omits, whereas a
+    summary-only copy would replace the full text stored earlier and then flip
+    back next cycle, an endless update churn.
+    """
+
+    async def one(item: Item) -> Item:
+        if not item.link:
+            return item
+        response = await cycle.fetcher.fetch(item.link, accept=PAGE_ACCEPT)
+        if not 200 <= response.status < 300:
+            raise FetchError("http_error", f"HTTP {response.status}", status=response.status)
+        release = await asyncio.to_thread(extract_article, response.body)
+        text = "\n\n".join(release.paragraphs)
+        if len(text) <= len(item.text):
+            return item
+        return replace(
+            item,
+            content=truncate(text, cycle.settings.max_field_chars),
+            declared_topics=tuple(dict.fromkeys([*item.declared_topics, *release.declared_topics])),
+        )
+
+    chosen = items[:limit]
+    outcomes = await asyncio.gather(*(one(i) for i in chosen), return_exceptions=True)
+    out: list[Item] = []
+    warnings: list[str] = []
+    for item, outcome in zip(chosen, outcomes, strict=True):
+        if isinstance(outcome, Item):
+            out.append(outcome)
+        elif isinstance(outcome, Exception):
+            kept = likely_new(item, state)
+            if kept:
+                out.append(item)
+            warnings.append(
+                f"full text of {item.link} not fetched ({outcome}); "
+                + ("kept its summary" if kept else "left as stored")
+            )
+        else:
+            raise outcome
+    rest = [item for item in items[limit:] if likely_new(item, state)]
+    return (*out, *rest), warnings

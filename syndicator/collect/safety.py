@@ -1,0 +1,151 @@
+"""Which network addresses the collector may talk to (no SSRF by default).
+
+A feed URL comes from configuration, but redirects and DNS answers come from
+the outside world: a public name can resolve to 127.0.0.1 or to a cloud
+metadata address. So the check is made on the addresses actually used, at
+every hop: :class:`GuardedResolver` filters what DNS returns before aiohttp
+connects, IP literals are checked before the request, and the peer address of
+the open connection is checked again before a byte of the body is read.
+Only global unicast addresses pass, unless allow-listed in
+``CollectSettings.allow_networks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+import socket
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class BlockedAddressError(OSError):
+    """A host resolved only to addresses we refuse to connect to."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """Global addresses only, plus the allow-listed networks and host names."""
+
+    networks: tuple[IPNetwork, ...] = ()
+    hostnames: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, allow: Iterable[str]) -> AddressPolicy:
+        networks: list[IPNetwork] = []
+        names: set[str] = set()
+        for entry in allow:
+            try:
+                networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                names.add(entry.strip().lower().rstrip("."))
+        return cls(tuple(networks), frozenset(names))
+
+    def host_allowed(self, host: str) -> bool:
+        return host.lower().rstrip(".") in self.hostnames
+
+    def address_allowed(self, address: str | IPAddress) -> bool:
+        try:
+            ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            elif ip.scope_id:
+                ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        if any(ip in net for net in self.networks if net.version == ip.version):
+            return True
+        return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class DetachedResolver(AbstractResolver):
+    """getaddrinfo in threads of our own, which a cycle does not wait for at its end.
+
+    aiohttp's ThreadedResolver uses the event loop's default executor, and
+    ``asyncio.run`` waits for that executor's threads before returning: on a
+    machine whose DNS server is unreachable, one stuck lookup would hold the
+    whole cycle long after its connect timeout. Our threads are abandoned
+    instead (``shutdown(wait=False)``) and end when the lookup gives up.
+    """
+
+    def __init__(self, threads: int = 8) -> None:
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="syndicator-dns")
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        loop = asyncio.get_running_loop()
+        lookup = functools.partial(
+            socket.getaddrinfo, host, port, family, socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG
+        )
+        infos = await loop.run_in_executor(self._executor, lookup)
+        results: list[ResolveResult] = []
+        for fam, _, proto, _, address in infos:
+            results.append(
+                ResolveResult(
+                    hostname=host,
+                    host=str(address[0]).split("%", 1)[0],
+                    port=int(address[1]),
+                    family=fam,
+                    proto=proto,
+                    flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+                )
+            )
+        if not results:
+            raise OSError(None, f"DNS lookup of {host} returned no address")
+        return results
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolve with the system resolver, then drop every address the policy refuses."""
+
+    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
+        self._policy = policy
+        self._inner = inner if inner is not None else DetachedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if self._policy.host_allowed(host):
+            return results
+        kept = [r for r in results if self._policy.address_allowed(r["host"])]
+        if not kept:
+            shown = ", ".join(sorted({r["host"] for r in results}))
+            raise BlockedAddressError(
+                f"{host} resolves only to non-public address(es) {shown}; "
+                "add them to collect.allow_networks to allow"
+            )
+        return kept
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def peer_address(transport: Any) -> str | None:
+    """The remote IP of an open transport, if it has one."""
+    if transport is None:
+        return None
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return None
