@@ -95,6 +95,9 @@ class CollectResult:
     permanent_url: str | None = None
     warnings: tuple[str, ...] = ()
     """Per-item problems (a file without a date, a skipped entry) that did not fail the source."""
+    location: str | None = None
+    """The configured URL or folder path this result was collected for; the store keeps it
+    as ``SourceState.url`` so that pointing a source elsewhere resets its schedule."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,8 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
         out.write("deliver: skipped, another worker is delivering\n")
 
 
-def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO) -> None:
+def print_sources(store: SqlStore, settings: Settings, out: TextIO) -> None:
+    """Each configured source's health: last result, failures in a row, next fetch."""
     states = store.source_states()
     out.write(f"Sources ({len(settings.sources)} configured)\n")
     for source in settings.sources:
@@ -84,6 +85,12 @@ def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO
         )
         if state.status == "error" and state.error_message:
             out.write(f"  {'':<28} {state.error_message}\n")
+        if state.last_success_at and state.status == "error":
+            out.write(f"  {'':<28} last success {_when(state.last_success_at)}\n")
+
+
+def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO) -> None:
+    print_sources(store, settings, out)
     counts = store.topic_counts()
     out.write(f"\nItems: {store.item_count()} stored\n")
     for topic in settings.taxonomy.topics:

@@ -12,12 +12,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
 from syndicator.collect import collect_sources
-from syndicator.collect.schedule import is_due
+from syndicator.collect.schedule import is_due, source_location
 from syndicator.config import Settings
 from syndicator.deliver import DeliveryReport, deliver_due
 from syndicator.models import CollectResult
@@ -76,8 +76,9 @@ def collect_stage(
             report.claimed_elsewhere += 1  # another worker is fetching it right now
     try:
         results = collect_sources(due, states, settings.collect, now, force=True) if due else []
-        for result in results:
-            report.sources.append(_apply(store, result, now))
+        for source, result in zip(due, results, strict=True):
+            located = replace(result, location=source_location(source))
+            report.sources.append(_apply(store, located, now))
     finally:
         for source in due:
             store.release_lease(f"source:{source.id}", holder)

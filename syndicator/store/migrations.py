@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from syndicator.errors import SchemaVersionError
 from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
@@ -12,12 +12,19 @@ from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
 Migration = Callable[[Connection], None]
 
 
-def _create_v1(conn: Connection) -> None:
+def _create(conn: Connection) -> None:
+    """An empty database gets the current tables at once, not step by step."""
     metadata.create_all(conn)
 
 
-# MIGRATIONS[n] brings a database from version n to n + 1; version 0 is empty.
-MIGRATIONS: dict[int, Migration] = {0: _create_v1}
+def _v1_to_v2(conn: Connection) -> None:
+    """Remember each source's configured location; count hash-only item changes."""
+    conn.execute(text("ALTER TABLE sources ADD COLUMN url TEXT"))
+    conn.execute(text("ALTER TABLE items ADD COLUMN hash_only_changes INTEGER NOT NULL DEFAULT 0"))
+
+
+# MIGRATIONS[n] brings a database from version n to n + 1.
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def current_version(conn: Connection) -> int:
@@ -36,6 +43,9 @@ def migrate(conn: Connection) -> int:
             f"understands ({SCHEMA_VERSION}); upgrade Syndicator"
         )
     start = version
+    if version == 0:
+        _create(conn)
+        version = SCHEMA_VERSION
     while version < SCHEMA_VERSION:
         MIGRATIONS[version](conn)
         version += 1

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -38,6 +38,7 @@ sources = Table(
     "sources",
     metadata,
     Column("id", String(200), primary_key=True),
+    Column("url", Text),  # v2: the configured location the state belongs to
     Column("etag", Text),
     Column("last_modified", Text),
     Column("status", String(20)),
@@ -71,6 +72,8 @@ items = Table(
     Column("last_changed_at", UTCDateTime, nullable=False),
     Column("sort_at", UTCDateTime, nullable=False),
     Column("content_hash", String(80), nullable=False),
+    # v2: consecutive changes of the hash alone (publisher's updated date unchanged).
+    Column("hash_only_changes", Integer, nullable=False, default=0),
     # What the tagger last saw: re-tag when the content or the tagger changed.
     Column("tagged_hash", String(80)),
     Column("tagger_version", String(80)),

@@ -49,6 +49,9 @@ from syndicator.store.migrations import migrate
 from syndicator.store.protocol import ApplyCounts, DeliveryKind, Dispatch, SubscriberState
 
 HASH_VERSION = "1"
+HASH_ONLY_UPDATE_CAP = 24
+"""Changes of the content hash alone (the publisher's updated date unchanged) accepted in a
+row: a page that embeds the current time would otherwise count as updated every cycle."""
 
 
 def content_hash(item: Item) -> str:
@@ -170,27 +173,31 @@ class SqlStore:
             unique.setdefault(item.identity, item)  # the first of duplicate ids in a feed wins
         if not unique:
             return ApplyCounts()
-        known: dict[str, tuple[int, str, datetime]] = {}
+        known: dict[str, Row[Any]] = {}
         identities = list(unique)
+        c = t.items.c
         for start in range(0, len(identities), 500):
             chunk = identities[start : start + 500]
             rows = conn.execute(
                 select(
-                    t.items.c.id,
-                    t.items.c.identity,
-                    t.items.c.content_hash,
-                    t.items.c.first_seen_at,
+                    c.id,
+                    c.identity,
+                    c.content_hash,
+                    c.first_seen_at,
+                    c.updated_at,
+                    c.hash_only_changes,
                 )
-                .where(t.items.c.source_id == source_id)
-                .where(t.items.c.identity.in_(chunk))
+                .where(c.source_id == source_id)
+                .where(c.identity.in_(chunk))
             ).all()
-            known.update({r.identity: (r.id, r.content_hash, r.first_seen_at) for r in rows})
+            known.update({r.identity: r for r in rows})
         new = updated = unchanged = 0
         inserts: list[dict[str, Any]] = []
         for identity, item in unique.items():
             digest = content_hash(item)
             fields = _item_fields(item)
-            if identity not in known:
+            stored = known.get(identity)
+            if stored is None:
                 inserts.append(
                     {
                         **fields,
@@ -200,24 +207,30 @@ class SqlStore:
                         "first_seen_at": now,
                         "last_changed_at": now,
                         "sort_at": _sort_at(item.published_at, now),
+                        "hash_only_changes": 0,
                     }
                 )
                 new += 1
-            elif known[identity][1] != digest:
-                item_id, _, first_seen = known[identity]
-                conn.execute(
-                    update(t.items)
-                    .where(t.items.c.id == item_id)
-                    .values(
-                        **fields,
-                        content_hash=digest,
-                        last_changed_at=now,
-                        sort_at=_sort_at(item.published_at, first_seen),
-                    )
-                )
-                updated += 1
-            else:
+                continue
+            if stored.content_hash == digest:
                 unchanged += 1
+                continue
+            republished = item.updated_at is not None and item.updated_at != stored.updated_at
+            if not republished and stored.hash_only_changes >= HASH_ONLY_UPDATE_CAP:
+                unchanged += 1  # churn, not news: keep what we have
+                continue
+            conn.execute(
+                update(t.items)
+                .where(c.id == stored.id)
+                .values(
+                    **fields,
+                    content_hash=digest,
+                    last_changed_at=now,
+                    sort_at=_sort_at(item.published_at, stored.first_seen_at),
+                    hash_only_changes=0 if republished else stored.hash_only_changes + 1,
+                )
+            )
+            updated += 1
         if inserts:
             conn.execute(insert(t.items), inserts)
         return ApplyCounts(new=new, updated=updated, unchanged=unchanged)
@@ -242,6 +255,8 @@ class SqlStore:
                 # Validators land in the same transaction as the items they describe.
                 values["etag"] = result.caching.etag
                 values["last_modified"] = result.caching.last_modified
+        if result.location is not None:
+            values["url"] = result.location
         if result.permanent_url:
             values["permanent_url"] = result.permanent_url
         if row is None:
@@ -712,6 +727,7 @@ def _item(row: Row[Any]) -> Item:
 def _source_state(row: Row[Any]) -> SourceState:
     return SourceState(
         source_id=row.id,
+        url=row.url,
         caching=Caching(etag=row.etag, last_modified=row.last_modified),
         status=row.status,
         error_class=row.error_class,

@@ -195,3 +195,43 @@ def test_reopening_keeps_data_and_newer_schema_is_refused(store_url: str) -> Non
 def test_unreachable_database_is_a_storage_error(tmp_path: object) -> None:
     with pytest.raises(StorageError):
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_hash_only_changes_are_capped_until_the_publisher_updates(store: SqlStore) -> None:
+    from syndicator.store.sql import HASH_ONLY_UPDATE_CAP
+
+    stamp = NOW - timedelta(days=1)
+    updates = 0
+    for n in range(HASH_ONLY_UPDATE_CAP + 5):  # a page that embeds "now" in its body
+        counts = store.apply_collect(ok(item("1", summary=f"at {n}", updated_at=stamp)), NOW)
+        updates += counts.updated
+    assert updates == HASH_ONLY_UPDATE_CAP  # the first run inserted; then the cap holds
+    republished = ok(item("1", summary="real news", updated_at=stamp + timedelta(hours=1)))
+    assert store.apply_collect(republished, NOW).updated == 1
+    (stored,) = store.items_needing_tags("v1")
+    assert stored.item.summary == "real news"
+
+
+def test_source_location_is_kept(store: SqlStore) -> None:
+    store.apply_collect(
+        CollectResult(source_id="src", status="ok", location="https://x.example/feed"), NOW
+    )
+    store.apply_collect(CollectResult(source_id="src", status="not_modified"), NOW)
+    assert store.source_states()["src"].url == "https://x.example/feed"
+
+
+def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> None:
+    first = open_store(store_url)
+    first.apply_collect(ok(item("1")), NOW)
+    with first.engine.begin() as conn:  # turn it back into a version 1 database
+        conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
+        conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == 2
+        assert migrated.item_count() == 1
+        assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
+    finally:
+        migrated.close()
