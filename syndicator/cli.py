@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from syndicator import __version__
-from syndicator.config import Settings, load_settings
+from syndicator.config import FolderSource, Settings, load_settings
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service import logs
 
@@ -84,6 +84,73 @@ def cmd_items(args: argparse.Namespace) -> int:
         print_items(store.recent_items(args.topic, args.limit), sys.stdout)
     finally:
         store.close()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from syndicator.service.report import print_sources
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings.database)
+    try:
+        print_sources(store, settings, sys.stdout)
+    finally:
+        store.close()
+    return 0
+
+
+def _source_id(url: str, taken: set[str]) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    words = [parts.hostname or "source"] + [p for p in parts.path.split("/") if p]
+    base = "-".join(words).lower().removeprefix("www.")
+    base = "".join(c if c.isalnum() or c in "-." else "-" for c in base).strip("-.")[:60]
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    from syndicator.collect import discover_feeds
+    from syndicator.config import config_path
+    from syndicator.config_edit import add_source, source_snippet
+
+    settings = _settings(args)
+    found = discover_feeds(args.url, settings.collect)
+    if not found:
+        raise SyndicatorError(
+            f"{args.url}: no feed found (neither the page itself, its <link rel=alternate> "
+            "nor the common feed paths); for a listing page without a feed add a 'page' source"
+        )
+    for number, feed in enumerate(found, 1):
+        print(f"[{number}] {feed.url}\n    {feed.kind}: {feed.title}")
+        for title in feed.sample_titles:
+            print(f"      - {title}")
+    if not 1 <= args.pick <= len(found):
+        raise SyndicatorError(f"--pick {args.pick}: choose 1 to {len(found)}")
+    chosen = found[args.pick - 1]
+    taken = {s.id for s in settings.sources}
+    if args.id and args.id in taken:
+        raise ConfigError(f"a source with id {args.id!r} already exists")
+    configured = {str(s.url) for s in settings.sources if not isinstance(s, FolderSource)}
+    if chosen.url in configured:
+        raise SyndicatorError(f"{chosen.url} is already configured")
+    entry = {
+        "id": args.id or _source_id(chosen.url, taken),
+        "type": "feed",
+        "url": chosen.url,
+        "title": chosen.title or None,
+    }
+    entry = {k: v for k, v in entry.items() if v is not None}
+    if args.dry_run:
+        print("\nWould add to the configuration:\n" + source_snippet(entry))
+        return 0
+    path = settings.config_path or config_path(args.config)
+    add_source(path, entry)
+    print(f"\nAdded source {entry['id']!r} to {path}; the next run fetches it.")
     return 0
 
 
@@ -291,6 +358,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="sources, items per topic, subscribers").set_defaults(
         handler=cmd_status
     )
+    sources = sub.add_parser("sources", help="list sources and their health; 'add URL' adds one")
+    sources.set_defaults(handler=cmd_sources)
+    sources_sub = sources.add_subparsers(dest="sources_command", metavar="ACTION")
+    add = sources_sub.add_parser("add", help="find the feed of a site or page and add it")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--id", help="source id (default: made from the feed's address)")
+    add.add_argument("--pick", type=int, default=1, help="which of several found feeds (1-based)")
+    add.add_argument(
+        "--dry-run", action="store_true", help="show what would be added, change nothing"
+    )
+    add.set_defaults(handler=cmd_sources_add)
+
     items = sub.add_parser("items", help="list tagged items, newest first, with their ids")
     items.add_argument("--topic", help="only this topic")
     items.add_argument("--limit", type=int, default=30)
