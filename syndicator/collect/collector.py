@@ -233,12 +233,6 @@ async def collect_all(
     finally:
         if own_parser:
             feed_parser.close()
-    for result in results:
-        log.info(
-            "collected source=%s status=%s items=%d error_class=%s",
-            result.source_id,
-            result.status,
-            len(result.items),
-            result.error_class or "-",
-        )
+    # The service logs one event per source once the store has applied the result
+    # (with new/updated counts, which only the store knows).
     return list(results)

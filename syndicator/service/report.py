@@ -34,7 +34,7 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
         for source in collect.sources:
             line = f"  {source.source_id}: {source.status}"
             if source.status == "error":
-                line += f" — {source.error}"
+                line += f" — {(source.error or '').removeprefix(f'{source.source_id}: ')}"
             else:
                 line += f", {source.new} new, {source.updated} updated"
             if source.warnings:

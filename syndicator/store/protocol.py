@@ -102,6 +102,10 @@ class Storage(Protocol):
 
     def item_count(self) -> int: ...
 
+    def identities(self, source_id: str) -> frozenset[str]:
+        """Every stored identity of a source (e.g. so a listing page skips known releases)."""
+        ...
+
     # ---- subscribers and the delivery ledger ---------------------------------------
     def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
         """Make the stored subscribers match the configured ones; unsubscribes persist."""

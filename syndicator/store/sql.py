@@ -412,6 +412,12 @@ class SqlStore:
         with self._tx() as conn:
             return {topic: int(n) for topic, n in conn.execute(query).all()}
 
+    def identities(self, source_id: str) -> frozenset[str]:
+        """Every stored identity of a source: lets listing pages skip releases we have."""
+        query = select(t.items.c.identity).where(t.items.c.source_id == source_id)
+        with self._tx() as conn:
+            return frozenset(conn.execute(query).scalars())
+
     def item_count(self) -> int:
         with self._tx() as conn:
             return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())

@@ -235,3 +235,9 @@ def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> Non
         assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
     finally:
         migrated.close()
+
+
+def test_identities_of_a_source(store: SqlStore) -> None:
+    store.apply_collect(ok(item("link:https://x/1"), item("link:https://x/2")), NOW)
+    assert store.identities("src") == {"link:https://x/1", "link:https://x/2"}
+    assert store.identities("other") == frozenset()
