@@ -35,6 +35,8 @@ ENV_CONFIG = "SYNDICATOR_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
 TOPIC_ID = r"^[a-z0-9][a-z0-9-]*$"
 SOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+RESERVED_TOPIC_IDS = frozenset({"all", "index", "feeds"})
+"""Output file stems of the all-topics feeds, the index page and the OPML list."""
 
 
 class Strict(BaseModel):
@@ -187,6 +189,11 @@ class TaxonomySettings(Strict):
             seen.add(topic.id)
         if not topics:
             raise ValueError("at least one topic is required")
+        reserved = sorted({t.id for t in topics} & RESERVED_TOPIC_IDS)
+        if reserved:
+            raise ValueError(
+                f"topic id(s) {', '.join(reserved)} are reserved for the all-topics outputs"
+            )
         return topics
 
     @property
