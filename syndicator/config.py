@@ -317,6 +317,8 @@ class Settings(Strict):
     delivery: DeliverySettings = DeliverySettings()
     subscribers: tuple[SubscriberSettings, ...] = ()
     schedule: ScheduleSettings = ScheduleSettings()
+    templates_dir: Path | None = None
+    """A folder with customised copies of ``templates/pages`` and ``templates/email``."""
     config_path: Path | None = Field(default=None, exclude=True)
     """Where these settings were read from (set by :func:`load_settings`)."""
 
@@ -394,8 +396,10 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         rest = database[len(prefix) :]
         if rest and rest != ":memory:":
             database = prefix + str(resolve(Path(rest)))
+    templates = settings.templates_dir
     return settings.model_copy(
         update={
+            "templates_dir": resolve(templates) if templates else None,
             "sources": sources,
             "taxonomy": taxonomy,
             "database": database,

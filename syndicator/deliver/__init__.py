@@ -33,11 +33,11 @@ from pathlib import Path
 from syndicator.config import Settings, SubscriberSettings
 from syndicator.deliver.due import digest_due, next_digest_at, schedule_for
 from syndicator.deliver.render import Renderer, sender_domain
-from syndicator.deliver.templates import default_templates_dir
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.deliver.transports import OutboxTransport, SmtpTransport, Transport
 from syndicator.errors import DeliveryError
 from syndicator.models import StoredItem, Subscriber
+from syndicator.resources import default_templates_dir
 from syndicator.store.protocol import DeliveryKind, Dispatch, Storage, SubscriberState
 
 __all__ = [

@@ -12,12 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-import syndicator
-
-
-def default_templates_dir() -> Path:
-    """The ``templates/`` folder next to the package in a source checkout."""
-    return Path(syndicator.__file__).resolve().parent.parent / "templates"
+from syndicator.resources import default_templates_dir
 
 
 def make_environment(templates_dir: Path | None = None) -> Environment:

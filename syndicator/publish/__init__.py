@@ -33,7 +33,8 @@ from syndicator.publish.feeds import atom_bytes, rss_bytes
 from syndicator.publish.jsonfeed import json_bytes
 from syndicator.publish.opml import opml_bytes
 from syndicator.publish.pages import Site, render_index, render_topic
-from syndicator.publish.templates import default_templates_dir, page_environment
+from syndicator.publish.templates import page_environment
+from syndicator.resources import default_templates_dir
 from syndicator.store.protocol import Storage
 
 __all__ = ["PublishReport", "default_templates_dir", "publish", "render_outputs"]

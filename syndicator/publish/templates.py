@@ -11,15 +11,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-import syndicator
-
 PAGES = "pages"
 """Sub-folder of the templates folder holding the HTML page templates."""
-
-
-def default_templates_dir() -> Path:
-    """The repository's ``templates/`` folder (next to the ``syndicator`` package)."""
-    return Path(syndicator.__file__).resolve().parent.parent / "templates"
 
 
 def page_environment(templates_dir: Path) -> Environment:

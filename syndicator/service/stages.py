@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from syndicator.collect import collect_sources
 from syndicator.collect.schedule import is_due, source_location
-from syndicator.config import Settings
+from syndicator.config import FeedSource, PageSource, Settings
 from syndicator.deliver import DeliveryReport, deliver_due
 from syndicator.models import CollectResult
 from syndicator.publish import PublishReport, publish
@@ -75,7 +75,16 @@ def collect_stage(
         else:
             report.claimed_elsewhere += 1  # another worker is fetching it right now
     try:
-        results = collect_sources(due, states, settings.collect, now, force=True) if due else []
+        known = {  # stored identities: page sources and full-text feeds skip stored releases
+            s.id: store.identities(s.id)
+            for s in due
+            if isinstance(s, PageSource) or (isinstance(s, FeedSource) and s.full_text)
+        }
+        results = (
+            collect_sources(due, states, settings.collect, now, force=True, known=known)
+            if due
+            else []
+        )
         for source, result in zip(due, results, strict=True):
             located = replace(result, location=source_location(source))
             report.sources.append(_apply(store, located, now))
@@ -142,7 +151,9 @@ def _leased(
 
 def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
     """Write feeds and pages; None when another worker is publishing."""
-    report = _leased(store, "publish", 600, now, lambda: publish(store, settings, now))
+    report = _leased(
+        store, "publish", 600, now, lambda: publish(store, settings, now, settings.templates_dir)
+    )
     if report is not None:
         event("published", written=len(report.written), unchanged=len(report.unchanged))
     return report
@@ -150,7 +161,13 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
 
 def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
     """Send what is due; None when another worker is delivering."""
-    report = _leased(store, "deliver", 1800, now, lambda: deliver_due(store, settings, now))
+    report = _leased(
+        store,
+        "deliver",
+        1800,
+        now,
+        lambda: deliver_due(store, settings, now, settings.templates_dir),
+    )
     if report is not None:
         for email, message in report.failures:
             event("delivery_failed", logging.WARNING, subscriber=email, error=message)

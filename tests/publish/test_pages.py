@@ -11,7 +11,8 @@ from syndicator.errors import OutputError
 from syndicator.models import StoredItem
 from syndicator.publish.channels import build_channel
 from syndicator.publish.pages import Site, render_index, render_topic
-from syndicator.publish.templates import default_templates_dir, page_environment
+from syndicator.publish.templates import page_environment
+from syndicator.resources import default_templates_dir
 from tests.publish.builders import BASE_URL, stored
 
 SITE = Site(

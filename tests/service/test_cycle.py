@@ -282,3 +282,16 @@ def test_shipped_config_is_valid_and_sample_releases_cover_every_topic(
         parsed = feedparser.parse((tmp_path / "feeds" / f"{topic}.atom").read_bytes())
         assert len(parsed.entries) >= 2, topic
     assert list((tmp_path / "var" / "outbox").glob("*.eml"))
+
+
+def test_operator_templates_replace_the_shipped_ones(tmp_path: Path, feed_url: str) -> None:
+    custom = tmp_path / "my-templates"
+    shutil.copytree(REPO / "templates", custom)
+    base = custom / "pages" / "base.html"
+    text = base.read_text(encoding="utf-8").replace("</body>", "<!-- our press office -->\n</body>")
+    base.write_text(text, encoding="utf-8")
+    config = write_config(tmp_path, feed_url, templates_dir="my-templates")
+    assert main(["--config", str(config), "run"]) == 0
+    assert "<!-- our press office -->" in (tmp_path / "out" / "index.html").read_text(
+        encoding="utf-8"
+    )
