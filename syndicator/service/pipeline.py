@@ -76,21 +76,28 @@ def run_cycle(
 ) -> CycleReport:
     """Run the chosen stages once, in order; see the module docstring for failures."""
     chosen = [s for s in STAGES if s in set(stages)]
-    now = now or datetime.now(UTC)
+
+    def clock() -> datetime:
+        # Each stage reads the present when it starts: a digest is due by the time
+        # delivery runs, not by when collection began (which matters when several
+        # workers interleave). Tests pin ``now`` for every stage.
+        return now or datetime.now(UTC)
+
     check_outputs(settings, chosen)
-    report = CycleReport(started_at=now, stages=chosen)
-    clock = time.monotonic()
+    report = CycleReport(started_at=clock(), stages=chosen)
+    started = time.monotonic()
     own_store = store is None
     db = store or open_store(settings.database)
     try:
         if "collect" in chosen:
-            report.collect = collect_stage(db, settings, now, force=force)
+            report.collect = collect_stage(db, settings, clock(), force=force)
         if "tag" in chosen:
-            report.tagged = tag_stage(db, tagger or Tagger.from_settings(settings.taxonomy), now)
+            tagger = tagger or Tagger.from_settings(settings.taxonomy)
+            report.tagged = tag_stage(db, tagger, clock())
         if "publish" in chosen:
-            report.publish = publish_stage(db, settings, now)
+            report.publish = publish_stage(db, settings, clock())
         if "deliver" in chosen:
-            report.deliver = deliver_stage(db, settings, now)
+            report.deliver = deliver_stage(db, settings, clock())
     finally:
         if own_store:
             db.close()
@@ -101,6 +108,6 @@ def run_cycle(
         sources=len(report.collect.sources) if report.collect else None,
         failed=len(report.collect.failed) if report.collect else None,
         tagged=report.tagged,
-        seconds=round(time.monotonic() - clock, 2),
+        seconds=round(time.monotonic() - started, 2),
     )
     return report

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from syndicator.collect import collect_sources
@@ -27,6 +28,10 @@ from syndicator.store import SqlStore
 from syndicator.tagging import Tagger
 
 TAG_BATCH = 500
+LEASE_SECONDS = {"tag": 600.0, "publish": 600.0, "deliver": 1800.0}
+"""How long a lease outlives a worker that died holding it."""
+LEASE_WAIT_SECONDS = 120.0
+LEASE_POLL_SECONDS = 0.5
 T = TypeVar("T")
 
 
@@ -123,26 +128,40 @@ def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutco
 
 def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
     """Tag every item that is new, changed, or tagged by another tagger version."""
-    done = 0
-    while batch := store.items_needing_tags(tagger.version, limit=TAG_BATCH):
-        for stored in batch:
-            item = stored.item
-            result = tagger.tag(item.title, item.text, item.lang, item.declared_topics)
-            store.save_tags(stored.id, result, tagger.version, now)
-        done += len(batch)
+
+    def tag_all() -> int:
+        done = 0
+        while batch := store.items_needing_tags(tagger.version, limit=TAG_BATCH):
+            for stored in batch:
+                item = stored.item
+                result = tagger.tag(item.title, item.text, item.lang, item.declared_topics)
+                store.save_tags(stored.id, result, tagger.version, now)
+            done += len(batch)
+        return done
+
+    done = _leased(store, "tag", LEASE_SECONDS["tag"], tag_all) or 0
     if done:
         event("tagged", items=done, tagger=tagger.version)
     return done
 
 
-def _leased(
-    store: SqlStore, name: str, seconds: float, now: datetime, work: Callable[[], T]
-) -> T | None:
-    """Run ``work`` while holding the database lease ``name``; None if another worker has it."""
+def _leased(store: SqlStore, name: str, seconds: float, work: Callable[[], T]) -> T | None:
+    """Run ``work`` holding the database lease ``name``, waiting a while for another holder.
+
+    Waiting (rather than skipping at once) means a worker that stored new items
+    still publishes and delivers them in its own cycle after a busy neighbour is
+    done. Lease times are wall-clock, not the cycle's ``now``, because they guard
+    the real present.
+    """
     holder = worker_name()
-    if not store.acquire_lease(name, holder, seconds, now):
-        event(f"{name}_skipped", reason=f"another worker holds the {name} lease")
-        return None
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while not store.acquire_lease(name, holder, seconds, datetime.now(UTC)):
+        if time.monotonic() >= deadline:
+            event(
+                f"{name}_skipped", logging.WARNING, reason=f"another worker holds the {name} lease"
+            )
+            return None
+        time.sleep(LEASE_POLL_SECONDS)
     try:
         return work()
     finally:
@@ -150,9 +169,12 @@ def _leased(
 
 
 def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
-    """Write feeds and pages; None when another worker is publishing."""
+    """Write feeds and pages; None when another worker kept the publish lease too long."""
     report = _leased(
-        store, "publish", 600, now, lambda: publish(store, settings, now, settings.templates_dir)
+        store,
+        "publish",
+        LEASE_SECONDS["publish"],
+        lambda: publish(store, settings, now, settings.templates_dir),
     )
     if report is not None:
         event("published", written=len(report.written), unchanged=len(report.unchanged))
@@ -160,12 +182,11 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
 
 
 def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
-    """Send what is due; None when another worker is delivering."""
+    """Send what is due; None when another worker kept the delivery lease too long."""
     report = _leased(
         store,
         "deliver",
-        1800,
-        now,
+        LEASE_SECONDS["deliver"],
         lambda: deliver_due(store, settings, now, settings.templates_dir),
     )
     if report is not None:

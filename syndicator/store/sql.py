@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -49,6 +50,7 @@ from syndicator.store.migrations import migrate
 from syndicator.store.protocol import ApplyCounts, DeliveryKind, Dispatch, SubscriberState
 
 HASH_VERSION = "1"
+MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating PostgreSQL
 HASH_ONLY_UPDATE_CAP = 24
 """Changes of the content hash alone (the publisher's updated date unchanged) accepted in a
 row: a page that embeds the current time would otherwise count as updated every cycle."""
@@ -97,6 +99,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+    # DDL (migrations) is transactional too; see _sqlite_begin.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("syndicator_write", True)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class SqlStore:
@@ -106,6 +116,11 @@ class SqlStore:
         self.engine = engine
         try:
             with self._tx() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Workers starting together must not create the tables twice.
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
                 self.schema_version = migrate(conn)
         except BaseException:
             engine.dispose()  # leave no half-open connection behind a refused database
@@ -136,16 +151,29 @@ class SqlStore:
             raise StorageError(f"cannot use database {parsed.render_as_string()}") from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         return cls(engine)
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def _tx(self, write: bool = True) -> Iterator[Connection]:
+        """One transaction; driver errors become :class:`StorageError`.
+
+        On SQLite a writing transaction starts with ``BEGIN IMMEDIATE``: it waits
+        (busy timeout) for the write lock up front instead of failing when a read
+        turns into a write while another process has written meanwhile.
+        """
         try:
-            with self.engine.begin() as conn:
+            with (
+                self.engine.connect() as conn,
+                conn.execution_options(syndicator_write=write).begin(),
+            ):
                 yield conn
         except SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=True)
             raise StorageError(f"database {url}: {type(exc).__name__}") from exc
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._tx(write=False)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -153,7 +181,7 @@ class SqlStore:
     # ------------------------------------------------------------------ sources
 
     def source_states(self) -> dict[str, SourceState]:
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(t.sources)).all()
         return {row.id: _source_state(row) for row in rows}
 
@@ -282,7 +310,7 @@ class SqlStore:
             .order_by(c.id)
             .limit(limit)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
             return self._stored(conn, rows)
 
@@ -296,6 +324,7 @@ class SqlStore:
             "lang": result.lang,
         }
         with self._tx() as conn:
+            self._lock_item(conn, item_id)
             found = conn.execute(
                 update(t.items)
                 .where(t.items.c.id == item_id)
@@ -313,7 +342,7 @@ class SqlStore:
 
     def tag_result(self, item_id: int) -> TagResult | None:
         """The tagger's full verdict for an item (every score, every piece of evidence)."""
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(
                 select(t.items.c.tag_detail, t.items.c.countries).where(t.items.c.id == item_id)
             ).first()
@@ -336,6 +365,7 @@ class SqlStore:
         if both:
             raise ValueError(f"topic(s) both added and removed: {', '.join(sorted(both))}")
         with self._tx() as conn:
+            self._lock_item(conn, item_id)
             row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
             if row is None:
                 raise StorageError(f"item {item_id} does not exist")
@@ -352,6 +382,10 @@ class SqlStore:
                 )
             self._write_taggings(conn, item_id, row.tag_detail or {})
             return self._stored(conn, [row])[0]
+
+    def _lock_item(self, conn: Connection, item_id: int) -> None:
+        """Serialise writers of one item's tags (PostgreSQL row lock; SQLite has one writer)."""
+        conn.execute(select(t.items.c.id).where(t.items.c.id == item_id).with_for_update())
 
     def _write_taggings(self, conn: Connection, item_id: int, detail: dict[str, Any]) -> None:
         """Effective tags = the tagger's topics, minus manual removals, plus manual additions."""
@@ -390,7 +424,7 @@ class SqlStore:
             conn.execute(insert(t.taggings), rows)
 
     def get_item(self, item_id: int) -> StoredItem | None:
-        with self._tx() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
             return self._stored(conn, [row])[0] if row is not None else None
 
@@ -404,22 +438,22 @@ class SqlStore:
             .order_by(t.items.c.sort_at.desc(), t.items.c.id.desc())
             .limit(limit)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             return self._stored(conn, conn.execute(query).all())
 
     def topic_counts(self) -> dict[str, int]:
         query = select(t.taggings.c.topic, func.count()).group_by(t.taggings.c.topic)
-        with self._tx() as conn:
+        with self._read() as conn:
             return {topic: int(n) for topic, n in conn.execute(query).all()}
 
     def identities(self, source_id: str) -> frozenset[str]:
         """Every stored identity of a source: lets listing pages skip releases we have."""
         query = select(t.items.c.identity).where(t.items.c.source_id == source_id)
-        with self._tx() as conn:
+        with self._read() as conn:
             return frozenset(conn.execute(query).scalars())
 
     def item_count(self) -> int:
-        with self._tx() as conn:
+        with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())
 
     def _stored(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredItem]:
@@ -492,7 +526,7 @@ class SqlStore:
             .where(t.subscribers.c.configured.is_(True))
             .order_by(t.subscribers.c.email)
         )
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
         return [
             SubscriberState(
@@ -555,7 +589,7 @@ class SqlStore:
         if since is not None:
             query = query.where(t.items.c.first_seen_at >= since)
         query = query.order_by(t.items.c.first_seen_at, t.items.c.id).limit(limit)
-        with self._tx() as conn:
+        with self._read() as conn:
             return self._stored(conn, conn.execute(query).all())
 
     def reserve_dispatch(
@@ -612,7 +646,7 @@ class SqlStore:
             )
 
     def pending_dispatches(self) -> list[Dispatch]:
-        with self._tx() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 select(t.dispatches)
                 .where(t.dispatches.c.sent_at.is_(None))
@@ -641,7 +675,7 @@ class SqlStore:
 
     def dispatch_counts(self) -> dict[str, int]:
         """Messages per state, for ``syndicator status``."""
-        with self._tx() as conn:
+        with self._read() as conn:
             sent = conn.execute(
                 select(func.count())
                 .select_from(t.dispatches)

@@ -295,3 +295,38 @@ def test_operator_templates_replace_the_shipped_ones(tmp_path: Path, feed_url: s
     assert "<!-- our press office -->" in (tmp_path / "out" / "index.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_concurrent_workers_on_postgres_deliver_each_digest_exactly_once(
+    tmp_path: Path, feed_url: str, postgres_url: str
+) -> None:
+    import subprocess
+    import sys
+
+    folders = [tmp_path / name for name in ("w1", "w2", "w3")]
+    configs = []
+    for folder in folders:
+        folder.mkdir()
+        configs.append(write_config(folder, feed_url, database=postgres_url))
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "syndicator.cli", "--config", str(c), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in configs
+    ]
+    errors = []
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        errors.append(err)
+    recipients = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"]
+        .addresses[0]
+        .addr_spec
+        for folder in folders
+        for p in (folder / "outbox").glob("*.eml")
+    ]
+    assert sorted(recipients) == ["ana@example.org", "ben@example.org"], errors
