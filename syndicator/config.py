@@ -138,11 +138,13 @@ class CollectSettings(Strict):
     allow_networks: tuple[str, ...] = ()
     """Hosts or networks (``127.0.0.1``, ``10.0.0.0/8``) allowed despite being non-global."""
     parse_workers: Annotated[int, Field(ge=0, le=32)] = 2
-    """Worker processes that parse feeds (0: parse in-process, with no hang protection)."""
+    """Worker processes that parse feeds and read release pages (0: in-process, with no
+    hang protection)."""
     parse_timeout: Annotated[float, Field(gt=0)] = 30.0
-    """Seconds one feed may take to parse before its worker is killed and the source fails."""
+    """Seconds one feed or page may take to parse before its worker is killed (the feed's
+    source fails; a page is a warning)."""
     parse_memory_mb: Annotated[int, Field(ge=64)] = 1024
-    """Address-space limit of a parse worker; a feed that needs more fails alone."""
+    """Address-space limit of a parse worker; a document that needs more fails alone."""
 
 
 # --------------------------------------------------------------------------- taxonomy

@@ -2,7 +2,8 @@
 
 Public API::
 
-    collect_sources(sources, states, settings, now, force=False) -> list[CollectResult]
+    collect_sources(sources, states, settings, now, force=False, *, rng=None, known=None)
+        -> list[CollectResult]
     discover_feeds(url, settings) -> list[DiscoveredFeed]
 
 ``collect_sources`` is a synchronous wrapper around an asyncio implementation
@@ -32,15 +33,22 @@ def collect_sources(
     force: bool = False,
     *,
     rng: random.Random | None = None,
+    known: Mapping[str, frozenset[str]] | None = None,
 ) -> list[CollectResult]:
     """Collect every source that is due at ``now`` (all of them with ``force``).
 
     Returns one CollectResult per due source, in the order given. ``now`` must
     be timezone-aware UTC; ``rng`` makes the jitter reproducible in tests.
+    ``known`` maps source ids to the item identities already stored for them
+    (``Storage.identities``): page sources and ``full_text`` feeds then fetch
+    no page of a stored release. Sources missing from it are collected as if
+    nothing were stored (feeds do not need it).
     """
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware UTC datetime")
-    return asyncio.run(collect_all(sources, states, settings, now, force=force, rng=rng))
+    return asyncio.run(
+        collect_all(sources, states, settings, now, force=force, rng=rng, known=known)
+    )
 
 
 __all__ = ["DiscoveredFeed", "collect_sources", "discover_feeds"]

@@ -38,12 +38,18 @@ class Cycle:
         fetcher: Fetcher,
         parser: FeedParser,
         rng: random.Random,
+        known: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
         self.fetcher = fetcher
         self.parser = parser
         self.rng = rng
+        self.known = known
+
+    def known_identities(self, source_id: str) -> frozenset[str] | None:
+        """Identities the store holds for a source; None when the caller did not say."""
+        return None if self.known is None else self.known.get(source_id)
 
     # ------------------------------------------------------------------ results
 
@@ -190,7 +196,9 @@ class Cycle:
         items: tuple[Item, ...] = parsed.items
         warnings = list(parsed.warnings)
         if source.full_text and items:
-            items, more = await add_full_text(self, items, source.full_text_limit, state)
+            items, more = await add_full_text(
+                self, items, source.full_text_limit, state, self.known_identities(source.id)
+            )
             warnings.extend(more)
         return CollectResult(
             source_id=source.id,
@@ -219,8 +227,13 @@ async def collect_all(
     force: bool = False,
     rng: random.Random | None = None,
     parser: FeedParser | None = None,
+    known: Mapping[str, frozenset[str]] | None = None,
 ) -> list[CollectResult]:
-    """Collect every due source concurrently; one result per due source, in input order."""
+    """Collect every due source concurrently; one result per due source, in input order.
+
+    ``known`` maps a source id to the identities the store already holds for it,
+    so page sources and full-text feeds do not fetch pages of stored releases.
+    """
     due = [s for s in sources if schedule.is_due(s, states.get(s.id), now, force)]
     if not due:
         return []
@@ -228,7 +241,7 @@ async def collect_all(
     feed_parser = parser if parser is not None else FeedParser.from_settings(settings)
     try:
         async with Fetcher(settings) as fetcher:
-            cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random())
+            cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random(), known)
             results = await asyncio.gather(*(cycle.collect(s, states.get(s.id)) for s in due))
     finally:
         if own_parser:

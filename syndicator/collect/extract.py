@@ -11,7 +11,8 @@ import logging
 from dataclasses import replace
 
 from syndicator.collect.dates import parse_date
-from syndicator.collect.releases.common import Release, structure
+from syndicator.collect.parsed import ParseFailure
+from syndicator.collect.releases.common import Release, ReleaseError, structure
 from syndicator.collect.releases.html import read_html
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -45,3 +46,23 @@ def extract_article(body: bytes) -> Release:
                 declared_topics=release.declared_topics or topics,
             )
     return replace(release, published_at=published)
+
+
+def extract_guarded(body: bytes, url: str) -> Release:
+    """extract_article with every failure but ReleaseError turned into ParseFailure.
+
+    Runs in a parse worker (or a thread when there are none): only exceptions
+    that pickle by their arguments may leave it, and none may be a bug's.
+    """
+    try:
+        return extract_article(body)
+    except (ReleaseError, ParseFailure):
+        raise
+    except MemoryError:
+        raise ParseFailure("parse_error", f"reading {url} ran out of memory") from None
+    except RecursionError:
+        raise ParseFailure("parse_error", f"reading {url} failed: nesting too deep") from None
+    except Exception as exc:
+        raise ParseFailure(
+            "parse_error", f"reading {url} failed: {type(exc).__name__}: {exc}"
+        ) from None

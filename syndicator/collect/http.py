@@ -7,9 +7,10 @@ becomes a :class:`FetchError` with a stable ``error_class``:
 * politeness: a global concurrency limit, a per-host limit of
   ``per_host`` connections and ``min_host_interval`` seconds between request
   starts to one host, and a descriptive User-Agent with a contact;
-* bounds: connect and read timeouts from aiohttp plus our own total deadline
-  over all hops (a server dripping one byte a second cannot hold a fetch
-  past it); Content-Length and decoded size capped while decoding;
+* bounds: connect (DNS lookup included) and read timeouts from aiohttp plus
+  our own total deadline over all hops (a server dripping one byte a second
+  cannot hold a fetch past it); Content-Length and decoded size capped while
+  decoding;
 * redirects followed by hand, at most ``max_redirects``, each hop re-checked
   (scheme, address, loops); 301/308 chains report ``permanent_url``;
 * addresses: see :mod:`syndicator.collect.safety`.
@@ -32,6 +33,7 @@ from syndicator.collect.decode import BoundedDecoder, TooLarge, UnsupportedEncod
 from syndicator.collect.safety import (
     AddressPolicy,
     BlockedAddressError,
+    DetachedResolver,
     GuardedResolver,
     ip_literal,
     peer_address,
@@ -122,13 +124,15 @@ class Fetcher:
         self._global = asyncio.Semaphore(settings.concurrency)
         self._gates: dict[str, HostGate] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        self._resolver = GuardedResolver(self.policy, DetachedResolver(threads=s.concurrency))
         connector = aiohttp.TCPConnector(
             limit=s.concurrency,
             limit_per_host=s.per_host,
-            resolver=GuardedResolver(self.policy),
+            resolver=self._resolver,
             ttl_dns_cache=300,
             ssl=ssl.create_default_context(),
         )
@@ -263,6 +267,13 @@ class Fetcher:
         except FetchError:
             raise
         except aiohttp.ConnectionTimeoutError:
+            host = urlsplit(url).hostname or ""
+            if self._resolver is not None and self._resolver.resolving(host):
+                raise FetchError(
+                    "timeout",
+                    f"DNS lookup of {host} for {url} did not finish within the "
+                    f"{s.connect_timeout:g}s connect timeout",
+                ) from None
             raise FetchError(
                 "timeout",
                 f"could not connect to {url} within {s.connect_timeout:g}s "

@@ -36,6 +36,14 @@ def canonical_link(link: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
+def link_identity(link: str) -> str:
+    """The identity an item gets from its link (``link:`` + canonical link).
+
+    Also how a page source tells, before fetching, that a release is stored.
+    """
+    return "link:" + canonical_link(link)
+
+
 def content_hash(*parts: str | None) -> str:
     """A short, stable hash of the given strings (None and '' are the same)."""
     digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode("utf-8"))
@@ -57,7 +65,7 @@ def item_identity(
     if guid and guid.strip():
         return "guid:" + guid.strip()
     if link and link.strip():
-        return "link:" + canonical_link(link)
+        return link_identity(link)
     date = published_at.isoformat() if published_at else ""
     if title or date:
         return "hash:" + content_hash(title, date)

@@ -19,6 +19,7 @@ import nh3
 
 _C1 = re.compile("[\x80-\x9f]")
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ASCII_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _BLOCK_TAGS = frozenset(
     {
@@ -42,6 +43,8 @@ def _demoronize(match: re.Match[str]) -> str:
 def clean_chars(text: str) -> str:
     """NFC, C1 controls read as the Windows-1252 characters they almost always are
     (``\x92`` → ’), without XML-illegal and invisible direction/zero-width characters."""
+    if text.isascii():  # most fields: no C1, nothing to compose, no invisible characters
+        return _ASCII_ILLEGAL.sub("", text)
     text = _C1.sub(_demoronize, text)
     text = unicodedata.normalize("NFC", text)
     text = _XML_ILLEGAL.sub("", text)

@@ -2,10 +2,14 @@
 
 A page source is read like a feed whose entries are the links its listing
 page shows: the links matching ``link_selector`` and ``link_pattern`` are
-resolved, deduplicated, and the first ``max_new_per_cycle`` are fetched and
-read as articles. Each item's identity is its canonical link, so the store
-recognises a release it already has. A release page that fails is a warning,
-not a failure of the source.
+resolved and deduplicated; those whose identity the store already holds
+(``known``, handed in by the caller) are skipped *before* fetching, and the
+first ``max_new_per_cycle`` of the rest are fetched and read as articles.
+Without that, every change of a listing page (a new release, a rotating
+banner) would refetch ``max_new_per_cycle`` pages we already have. Each
+item's identity is its canonical link, so the store recognises a release it
+already has. A release page that fails is a warning, not a failure of the
+source.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from syndicator.collect.extract import extract_article
 from syndicator.collect.http import PAGE_ACCEPT, FetchError
-from syndicator.collect.identity import canonical_link, item_identity
+from syndicator.collect.identity import canonical_link, item_identity, link_identity
 from syndicator.collect.items import make_item
 from syndicator.collect.normalize import truncate
+from syndicator.collect.parsed import ParseFailure
 from syndicator.collect.releases.common import ReleaseError
 from syndicator.config import PageSource
 from syndicator.models import CollectResult, Item, SourceState
@@ -31,9 +35,7 @@ if TYPE_CHECKING:
     from syndicator.collect.collector import Cycle
 
 
-def release_links(
-    body: bytes, base_url: str, selector: str, pattern: str | None, limit: int
-) -> list[str]:
+def release_links(body: bytes, base_url: str, selector: str, pattern: str | None) -> list[str]:
     """Release URLs on a listing page, in page order, without duplicates or the page itself."""
     tree = HTMLParser(body.decode("utf-8", errors="replace"))
     base_tag = tree.css_first("base[href]")
@@ -56,9 +58,20 @@ def release_links(
             continue
         seen.add(key)
         links.append(url)
-        if len(links) >= limit:
-            break
     return links
+
+
+def links_to_fetch(links: list[str], known: frozenset[str] | None, limit: int) -> list[str]:
+    """The first ``limit`` links whose identity is not already stored.
+
+    The identity of a link is the one the item would get (:func:`link_identity`),
+    so "known" means "stored under this link". A release whose page declares a
+    different canonical link is stored under that one and is not recognised
+    here; it is fetched again (as every release was before ``known`` existed).
+    """
+    if known:
+        links = [link for link in links if link_identity(link) not in known]
+    return links[:limit]
 
 
 async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None) -> Item:
@@ -68,7 +81,7 @@ async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None
         raise FetchError(
             "http_error", f"{url} answered HTTP {response.status}", status=response.status
         )
-    release = await asyncio.to_thread(extract_article, response.body)
+    release = await cycle.parser.extract(response.body, response.url)
     link = release.link or response.url
     return make_item(
         source_id=source_id,
@@ -93,11 +106,10 @@ async def collect_page(
         return done
     assert response is not None
     limit = min(source.max_new_per_cycle, cycle.settings.max_entries)
-    links = release_links(
-        response.body, response.url, source.link_selector, source.link_pattern, limit
-    )
+    found = release_links(response.body, response.url, source.link_selector, source.link_pattern)
+    links = links_to_fetch(found, cycle.known_identities(source.id), limit)
     warnings: list[str] = []
-    if not links:
+    if not found:
         warnings.append(
             f"no release links on {response.url} match selector {source.link_selector!r}"
             + (f" and pattern {source.link_pattern!r}" if source.link_pattern else "")
@@ -113,7 +125,7 @@ async def collect_page(
             if outcome.identity not in seen:
                 seen.add(outcome.identity)
                 items.append(outcome)
-        elif isinstance(outcome, FetchError | ReleaseError):
+        elif isinstance(outcome, FetchError | ReleaseError | ParseFailure):
             warnings.append(f"release page {link} skipped: {outcome}")
         elif isinstance(outcome, Exception):
             warnings.append(f"release page {link} skipped: {type(outcome).__name__}: {outcome}")
@@ -134,8 +146,9 @@ async def collect_page(
 def likely_new(item: Item, state: SourceState | None) -> bool:
     """Whether the store probably lacks ``item``: first collection, or dated after the last success.
 
-    The collect stage does not see stored items, so this is an estimate. It keeps
-    full-text sources from overwriting stored full text with a bare summary.
+    Only an estimate, used when the caller did not say which identities are
+    stored (``known``). It keeps full-text sources from overwriting stored full
+    text with a bare summary.
     """
     if state is None or state.last_success_at is None:
         return True
@@ -143,16 +156,29 @@ def likely_new(item: Item, state: SourceState | None) -> bool:
 
 
 async def add_full_text(
-    cycle: Cycle, items: tuple[Item, ...], limit: int, state: SourceState | None
+    cycle: Cycle,
+    items: tuple[Item, ...],
+    limit: int,
+    state: SourceState | None,
+    known: frozenset[str] | None = None,
 ) -> tuple[tuple[Item, ...], list[str]]:
-    """Give the first ``limit`` items their linked page's main text as content.
+    """Give the first ``limit`` new items their linked page's main text as content.
 
-    An item whose full text we could not get this cycle (a failed page, or
-    beyond ``limit``) is left out of the result unless it is likely new
-    (:func:`likely_new`): the store keeps items a result omits, whereas a
-    summary-only copy would replace the full text stored earlier and then flip
-    back next cycle, an endless update churn.
+    With ``known`` (the identities stored for the source), items already stored
+    are left out of the result without fetching their page: the store keeps
+    their full text as it is, and an unchanged feed costs no page fetches.
+    Without it, the first ``limit`` items are fetched and :func:`likely_new`
+    estimates which are new.
+
+    A new item whose full text we could not get this cycle (a failed page, or
+    beyond ``limit``) comes with its summary; one that is not new is left out
+    (the store keeps items a result omits, whereas a summary-only copy would
+    replace the full text stored earlier and then flip back next cycle, an
+    endless update churn).
     """
+
+    def is_new(item: Item) -> bool:
+        return item.identity not in known if known is not None else likely_new(item, state)
 
     async def one(item: Item) -> Item:
         if not item.link:
@@ -160,7 +186,7 @@ async def add_full_text(
         response = await cycle.fetcher.fetch(item.link, accept=PAGE_ACCEPT)
         if not 200 <= response.status < 300:
             raise FetchError("http_error", f"HTTP {response.status}", status=response.status)
-        release = await asyncio.to_thread(extract_article, response.body)
+        release = await cycle.parser.extract(response.body, response.url)
         text = "\n\n".join(release.paragraphs)
         if len(text) <= len(item.text):
             return item
@@ -170,7 +196,8 @@ async def add_full_text(
             declared_topics=tuple(dict.fromkeys([*item.declared_topics, *release.declared_topics])),
         )
 
-    chosen = items[:limit]
+    candidates = items if known is None else tuple(i for i in items if i.identity not in known)
+    chosen = candidates[:limit]
     outcomes = await asyncio.gather(*(one(i) for i in chosen), return_exceptions=True)
     out: list[Item] = []
     warnings: list[str] = []
@@ -178,7 +205,7 @@ async def add_full_text(
         if isinstance(outcome, Item):
             out.append(outcome)
         elif isinstance(outcome, Exception):
-            kept = likely_new(item, state)
+            kept = is_new(item)
             if kept:
                 out.append(item)
             warnings.append(
@@ -187,5 +214,5 @@ async def add_full_text(
             )
         else:
             raise outcome
-    rest = [item for item in items[limit:] if likely_new(item, state)]
+    rest = [item for item in candidates[limit:] if is_new(item)]
     return (*out, *rest), warnings

@@ -13,6 +13,7 @@ Only global unicast addresses pass, unless allow-listed in
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import ipaddress
 import socket
@@ -77,6 +78,12 @@ def ip_literal(host: str) -> IPAddress | None:
 class DetachedResolver(AbstractResolver):
     """getaddrinfo in threads of our own, which a cycle does not wait for at its end.
 
+    Give it as many threads as fetches may run at once (the Fetcher passes
+    ``concurrency``): lookups waiting for a thread count against the connect
+    timeout, so with a slow DNS server and too few threads, fetches queued
+    behind other lookups would time out though their own lookup is quick.
+    Threads are started only when needed.
+
     aiohttp's ThreadedResolver uses the event loop's default executor, and
     ``asyncio.run`` waits for that executor's threads before returning: on a
     machine whose DNS server is unreachable, one stuck lookup would hold the
@@ -116,16 +123,33 @@ class DetachedResolver(AbstractResolver):
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolve with the system resolver, then drop every address the policy refuses."""
+    """Resolve with the system resolver, then drop every address the policy refuses.
+
+    It also knows which lookups are still running, so that a connect timeout
+    can say "the DNS lookup did not finish" rather than blame TCP or TLS
+    (aiohttp shields lookups, so they outlive the request that timed out).
+    """
 
     def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
         self._policy = policy
         self._inner = inner if inner is not None else DetachedResolver()
+        self._running: collections.Counter[str] = collections.Counter()
+
+    def resolving(self, host: str) -> bool:
+        """Whether a lookup of ``host`` has started and not finished."""
+        return self._running[host.lower()] > 0
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
+        key = host.lower()
+        self._running[key] += 1
+        try:
+            results = await self._inner.resolve(host, port, family)
+        finally:
+            self._running[key] -= 1
+            if self._running[key] <= 0:
+                del self._running[key]
         if self._policy.host_allowed(host):
             return results
         kept = [r for r in results if self._policy.address_allowed(r["host"])]

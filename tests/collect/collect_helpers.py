@@ -69,6 +69,7 @@ class Script:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default (5) drops simultaneous connects; tests make many
     script: Script
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -123,3 +124,30 @@ def hog_parse(*args: object) -> ParsedFeed:
     """A parse that tries to take far more memory than a worker may have."""
     blocks = [bytearray(50 * 1024 * 1024) for _ in range(100)]
     raise AssertionError(f"memory limit not applied ({len(blocks)} blocks)")
+
+
+# --------------------------------------------------------------------- pages
+
+
+def article(title: str, date: str, body: str) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("|"))
+    return (
+        f"<html><head><title>{title} | Org</title>"
+        f'<meta property="article:published_time" content="{date}"></head><body>'
+        f"<nav><a href='/'>Home</a></nav><main><article><h1>{title}</h1>{paragraphs}"
+        "<p>Further information:</p><ul><li>UNODC on Corruption</li></ul></article></main>"
+        "<footer>Contact us</footer></body></html>"
+    )
+
+
+LONG = "|".join(
+    f"Sentence number {i} about corruption and organised crime in the region." for i in range(8)
+)
+
+
+def listing(links: list[str]) -> str:
+    items = "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)
+    return (
+        "<html><body><nav><a href='/about'>About</a></nav>"
+        f"<main><ul>{items}</ul><a href='#top'>top</a></main></body></html>"
+    )

@@ -327,4 +327,39 @@ def test_hanging_dns_does_not_hold_the_cycle(monkeypatch: pytest.MonkeyPatch) ->
     [result] = collect_sources([source], {}, settings, NOW)
     assert time.monotonic() - started < 2
     assert result.error_class == "timeout"
-    assert "could not connect to https://stuck-dns.example/feed" in (result.error_message or "")
+    assert "DNS lookup of stuck-dns.example for https://stuck-dns.example/feed" in (
+        result.error_message or ""
+    )
+    assert "0.5s connect timeout" in (result.error_message or "")
+
+
+def test_slow_dns_costs_each_fetch_only_its_own_lookup(
+    server: Script, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lookups run in parallel (one thread per concurrent fetch), not queued.
+
+    Twenty hosts whose lookups take 0.4 s each, under a 1.2 s connect timeout:
+    queued on a few threads they would take 0.4 s per batch and the last
+    batches would time out.
+    """
+    real = socket.getaddrinfo
+
+    def slow(host: str, *args: object, **kwargs: object) -> object:
+        if host.endswith(".slowdns.test"):
+            time.sleep(0.4)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    server.add("/feed", RSS)
+    settings = CollectSettings(
+        allow_networks=("127.0.0.1",), connect_timeout=1.2, total_timeout=5, min_host_interval=0
+    )
+    sources = [
+        FeedSource(id=f"s{n}", url=f"http://h{n}.slowdns.test:{server.port}/feed")
+        for n in range(20)
+    ]
+    started = time.monotonic()
+    results = collect_sources(sources, {}, settings, NOW)
+    assert [r.error_message for r in results if r.status != "ok"] == []
+    assert time.monotonic() - started < 2.5

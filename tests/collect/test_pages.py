@@ -6,36 +6,12 @@ import random
 from datetime import timedelta
 
 import pytest
-from collect_helpers import NOW, Script
+from collect_helpers import LONG, NOW, Script, article, listing
 
 from syndicator.collect import collect_sources, discover_feeds
 from syndicator.config import CollectSettings, FeedSource, PageSource
 from syndicator.errors import SourceError
 from syndicator.models import SourceState
-
-
-def article(title: str, date: str, body: str) -> str:
-    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("|"))
-    return (
-        f"<html><head><title>{title} | Org</title>"
-        f'<meta property="article:published_time" content="{date}"></head><body>'
-        f"<nav><a href='/'>Home</a></nav><main><article><h1>{title}</h1>{paragraphs}"
-        "<p>Further information:</p><ul><li>UNODC on Corruption</li></ul></article></main>"
-        "<footer>Contact us</footer></body></html>"
-    )
-
-
-LONG = "|".join(
-    f"Sentence number {i} about corruption and organised crime in the region." for i in range(8)
-)
-
-
-def listing(links: list[str]) -> str:
-    items = "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)
-    return (
-        "<html><body><nav><a href='/about'>About</a></nav>"
-        f"<main><ul>{items}</ul><a href='#top'>top</a></main></body></html>"
-    )
 
 
 def test_page_source_reads_release_links(server: Script, settings: CollectSettings) -> None:
