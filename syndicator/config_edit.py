@@ -9,14 +9,13 @@ refused with the snippet to paste by hand.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from syndicator.atomic import atomic_write
 from syndicator.config import parse_settings
 from syndicator.errors import ConfigError
 
@@ -54,14 +53,7 @@ def add_source(path: Path, entry: dict[str, Any]) -> None:
     text = path.read_text(encoding="utf-8")
     updated = with_source(text, entry)
     parse_settings(yaml.safe_load(updated), path)  # a ConfigError leaves the file untouched
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(updated)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(path, updated.encode("utf-8"), path.stat().st_mode & 0o7777)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None

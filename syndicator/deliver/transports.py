@@ -14,7 +14,6 @@ receiving systems use to drop a duplicate.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import smtplib
 import ssl
@@ -24,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
+from syndicator.atomic import atomic_write
 from syndicator.config import SmtpSettings
 from syndicator.deliver.render import Rendered
 from syndicator.errors import DeliveryError, OutputError
@@ -103,21 +103,10 @@ class OutboxTransport:
         target = self.path_for(rendered)
         if target.exists():
             return  # written by an earlier attempt that crashed before mark_sent
-        data = rendered.message.as_bytes()
-        tmp: str | None = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.outbox_dir, prefix=".tmp-", suffix=".eml")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            tmp = None
+            atomic_write(target, rendered.message.as_bytes())  # private: mode 0600
         except OSError as exc:
             raise DeliveryError(rendered.email, f"cannot write {target.name}") from exc
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- SMTP

@@ -3,23 +3,18 @@
 A reader or web server must never see half a feed, and a feed that did not
 change must keep its mtime (and its inode): conditional GETs, rsync and
 mirrors all key on them. So the new bytes are compared with the old ones
-first, and only a difference is written, to a temporary file in the same
-folder (same file system, so the rename is atomic), flushed to disk, then
-renamed over the old file.
+first, and only a difference is written (:func:`syndicator.atomic.atomic_write`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
+from syndicator.atomic import atomic_write
 from syndicator.errors import OutputError
 
 FILE_MODE = 0o644
 """Published files are world-readable: the web server usually runs as another user."""
-TEMP_SUFFIX = ".tmp"
 
 
 def ensure_folder(folder: Path) -> None:
@@ -50,33 +45,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    temp: str | None = None
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, path)
-        temp = None
+        atomic_write(path, data, FILE_MODE)
     except OSError as exc:
         raise OutputError(f"cannot write {path}") from exc
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Persist the rename itself; best effort, as some file systems refuse it."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
