@@ -1,61 +1,110 @@
 """Cheap language identification for the languages the vocabulary knows.
 
 A general identifier (py3langid) costs milliseconds per release, more than the
-whole tagging budget, and we only need to pick which vocabulary applies. Script
-decides Cyrillic against Latin; letters only Ukrainian or only Russian use decide
-between those two; function words decide among the Latin-script languages. When
-nothing is conclusive the answer is ``None`` and every language's terms apply.
+whole tagging budget, and we only need to pick which vocabulary applies. Two
+steps, both on a prefix of the release only:
+
+* script, on the raw text: an ASCII prefix is Latin at once; otherwise common
+  Cyrillic letters against common Latin ones decide, and letters only Ukrainian
+  (і ї є ґ) or only Russian (ы э ъ ё) use decide between those two; Polish,
+  whose function words are short and shared, is recognised by its letters
+  (ł with ą ę ś ż);
+* function words, on the *normalised* prefix the tagger computes anyway
+  (case-folded, accents stripped, apostrophes made spaces), so the words are
+  listed here without accents ("mas", "fur", "nao"). Counting stays in C: a
+  small Aho-Corasick automaton of " word " keys yields packed counters (each
+  language owns eight bits of one integer) that ``sum`` adds, and the bytes of
+  the sum are the counts.
+
+When nothing is conclusive the answer is ``None`` and every language's terms apply.
 """
 
 from __future__ import annotations
 
-_SAMPLE = 360
-_UK_ONLY = "іїєґ"
-_RU_ONLY = "ыэъё"
-_CYRILLIC_COMMON = "оае"
-_LATIN_COMMON = "eao"
+from operator import itemgetter
 
+import ahocorasick
+
+from syndicator.tagging.normalize import normalize
+
+SAMPLE_CHARS = 300
+"""How much of the start of a release is read: the title and about fifty words."""
+_UK_ONLY = "іїєґІЇЄҐ"
+_RU_ONLY = "ыэъёЫЭЪЁ"
+_POLISH_ONLY = "ł"
+_POLISH_MARKED = "łąęśżŁŚŻ"
+_CYRILLIC_COMMON = "оаеи"
+_LATIN_COMMON = "eaoi"
+
+# Frequent short words that are not also frequent in a neighbouring language
+# (Spanish and Portuguese share "que", "por", "para", "como", "se": left out).
 _FUNCTION_WORDS = {
     "en": "the of and to in is was were for that with from has have are said by on at an be "
     "will this which their been it its",
-    "fr": "le la les des du et est une un dans pour sur qui avec au aux par ont été ce cette ces "
-    "sont pas plus leur il elle selon d'un d'une l'",
-    "es": "el la los las del y que por con una un para fue ha al su sus más como es se según "
-    "entre este esta",
-    "de": "der die das und ist den dem mit von zu auf für im des bei nach wird wurde wurden sich "
-    "nicht auch ein eine einer eines über",
-    "it": "il della che di per sono gli nel alla delle",
-    "pt": "os da do em não uma são pelo pela foi",
-    "nl": "het een van niet zijn werd ook naar",
-    "da": "og af til er det som på har blev ikke",
+    "fr": "le les des du et est une dans pour sur qui avec au aux par ont ete ce cette ces "
+    "sont pas plus leur elle selon d l qu",
+    "es": "el los las del y una fue al su sus mas es segun han sobre tras tambien hasta "
+    "donde",
+    "de": "der die das und ist den dem mit von zu auf fur im des bei nach wird wurde wurden "
+    "sich nicht auch ein eine einer eines uber",
+    "it": "il della che di per sono gli nel alla delle dei degli anche dell nella stato "
+    "stata questo questa nei dello ai dal dalla sul sulla loro essere",
+    "pt": "os da do em nao uma sao pelo pela foi das dos ao na com tambem ate seu sua um ele "
+    "ela seus suas pelos pelas nos nas apos",
+    "nl": "het een van niet zijn werd ook naar voor met op bij door wordt worden deze dat",
+    "pl": "w z sie nie ze jest przez od za po oraz jak ktore zostal zostali przy dla",
+    "da": "og af til er det som pa har blev ikke",
+    # languages without their own vocabulary: recognising them sends the release to
+    # every language's terms instead of to a neighbour's
+    "sv": "och att av till med inte om var vid eller sig ska efter detta",
+    "ro": "cu pe care sunt fost din pentru unei acest aceasta sau prin dupa",
+    "cs": "pro jsou byl byla bylo ktery ktera ale jako podle",
+    "hr": "su koji koja koje kao ili bio bila nakon prema iz",
+    "tr": "bir bu ile icin olarak olan gibi daha cok sonra kadar ise",
+    "hu": "az hogy nem egy meg volt mint pedig szerint utan csak ezt vagy",
 }
-_LANG_BITS = {lang: 1 << (8 * i) for i, lang in enumerate(_FUNCTION_WORDS)}
+_LANGS = tuple(_FUNCTION_WORDS)
+_LANG_BITS = {lang: 1 << (8 * i) for i, lang in enumerate(_LANGS)}
 _WORD_BITS: dict[str, int] = {}
 for _lang, _words in _FUNCTION_WORDS.items():
     for _word in _words.split():
         _WORD_BITS[_word] = _WORD_BITS.get(_word, 0) + _LANG_BITS[_lang]
+_WORDS = ahocorasick.Automaton()
+for _word, _bits in _WORD_BITS.items():
+    _WORDS.add_word(f" {_word} ", _bits)  # spaces: whole words only, no boundary checks
+_WORDS.make_automaton()
+_VALUE = itemgetter(1)
+_COUNT_BYTES = len(_LANGS)
+
+
+def script_language(sample: str) -> str | None:
+    """``"ru"`` or ``"uk"`` when ``sample`` (raw text) is mostly Cyrillic, ``"pl"`` when
+    it has Polish letters, else None (then :func:`latin_language` decides)."""
+    if sample.isascii():
+        return None
+    cyrillic = sum(sample.count(ch) for ch in _CYRILLIC_COMMON)
+    latin = sum(sample.count(ch) for ch in _LATIN_COMMON)
+    if cyrillic <= latin:
+        if _POLISH_ONLY in sample and sum(sample.count(ch) for ch in _POLISH_MARKED) >= 3:
+            return "pl"
+        return None
+    uk = sum(sample.count(ch) for ch in _UK_ONLY)
+    ru = sum(sample.count(ch) for ch in _RU_ONLY)
+    return "uk" if uk > ru else "ru"
+
+
+def latin_language(normalised: str) -> str | None:
+    """The language whose function words are most frequent in ``normalised`` (two at least)."""
+    # at most 2 × SAMPLE_CHARS are read: far fewer than 256 words, so no count spills over
+    packed: int = sum(map(_VALUE, _WORDS.iter(f" {normalised[: 2 * SAMPLE_CHARS]} ")))
+    if not packed:
+        return None
+    counts = packed.to_bytes(_COUNT_BYTES, "little")
+    best = max(range(_COUNT_BYTES), key=counts.__getitem__)  # the first on a tie
+    return _LANGS[best] if counts[best] > 1 else None
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text`` among en, fr, es, de, ru, uk (and a few others), or None."""
-    sample = text[:_SAMPLE].casefold()
-    cyrillic = sum(sample.count(ch) for ch in _CYRILLIC_COMMON)
-    latin = sum(sample.count(ch) for ch in _LATIN_COMMON)
-    if cyrillic > latin:
-        uk = sum(sample.count(ch) for ch in _UK_ONLY)
-        ru = sum(sample.count(ch) for ch in _RU_ONLY)
-        return "uk" if uk > ru else "ru"
-    if latin == 0:
-        return None
-    # One packed counter: language i counts in bits 8i..8i+7 (a 500-character
-    # sample has far fewer than 256 function words), so the loop does one add.
-    packed = 0
-    get = _WORD_BITS.get
-    for word in sample.replace("'", "' ").split():
-        packed += get(word, 0)
-    best, best_count = None, 1
-    for lang, bit in _LANG_BITS.items():
-        count = (packed // bit) & 0xFF
-        if count > best_count:
-            best, best_count = lang, count
-    return best
+    """ISO 639-1 code of ``text`` among the languages above, or None."""
+    sample = text[:SAMPLE_CHARS]
+    return script_language(sample) or latin_language(normalize(sample))

@@ -9,6 +9,17 @@ to three: a stem that is itself another word, ``дані+`` for Данія but n
 is keyed on the literal text before the first wildcard; the rare candidates it
 finds are confirmed by a small anchored regular expression. Every hit must start
 and end on a word boundary, so ``drug`` never fires inside ``drugstore``.
+
+Speed: pyahocorasick finds a node's child by a linear search, so a walk that keeps
+returning to a root with a hundred children (one per first letter of every
+language) costs more than everything else in the tagger. Every key is therefore
+stored with a leading space and the text is scanned with one prepended: the root
+has a single child, a letter inside a word fails there at once, the big fan-out is
+visited once per word instead of once per character, and the start boundary comes
+for free (:func:`~syndicator.tagging.normalize.normalize` turns the quotes,
+brackets and slashes that may precede a word into spaces). The children of the
+space node are created first in order of how often a word starts with the letter,
+so the usual letters are found after a few comparisons.
 """
 
 from __future__ import annotations
@@ -59,54 +70,82 @@ def compile_term(term: str) -> TermSpec:
     return TermSpec(key, re.compile(" ".join(parts) + r"(?!\w)"))
 
 
+_WORD_INITIALS = (
+    "tacsmpdbfiorhelwnguvjkyqzx"
+    "пнсвокдрзтиубмчглэаяшжцефхщюєіїґ"
+    "0123456789"
+)
+"""Letters in rough order of how often a word starts with them (Latin, then Cyrillic)."""
+_NOTHING = (0, -2, ())
+"""The value of a sentinel key: no literal index and no entries, so it yields no hit."""
+
 Hit = tuple[int, int, int]
 """(pattern index, start, end) in the normalised text."""
+Span = tuple[int, int, int]
+"""(start, -end, id): sorting a list of spans puts them in text order, longest first."""
 
 
 class Matcher:
     """Finds all occurrences of a fixed list of terms in normalised text."""
 
-    def __init__(self, terms: Sequence[str], only: Collection[int] | None = None) -> None:
-        """Index ``terms`` (all, or those at the indexes in ``only``); hits name the index."""
+    def __init__(
+        self,
+        terms: Sequence[str],
+        only: Collection[int] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> None:
+        """Index ``terms`` (all, or those at the indexes in ``only``).
+
+        Hits name the term's index, or ``ids[index]`` when ``ids`` is given (the
+        tagger passes ranks, so that sorting spans also breaks ties by specificity).
+        """
         groups: dict[str, list[tuple[int, re.Pattern[str] | None]]] = defaultdict(list)
         for index, term in enumerate(terms):
             if only is not None and index not in only:
                 continue
             spec = compile_term(term)
-            groups[spec.key].append((index, spec.checker))
+            groups[spec.key].append((index if ids is None else ids[index], spec.checker))
         self._automaton = ahocorasick.Automaton()
+        for letter in _WORD_INITIALS:
+            # "\x00" never survives into a scanned text: the key only orders children.
+            self._automaton.add_word(f" {letter}\x00", _NOTHING)
         for key, entries in groups.items():
             # A key with one literal term (the common case) stores its index
             # directly, sparing the scan loop an inner loop.
             literal = entries[0][0] if len(entries) == 1 and entries[0][1] is None else -1
-            self._automaton.add_word(key, (len(key), literal, tuple(entries)))
-        if groups:
-            self._automaton.make_automaton()
+            self._automaton.add_word(f" {key}", (len(key), literal, tuple(entries)))
+        self._automaton.make_automaton()
         self._empty = not groups
 
     def scan(self, text: str) -> list[Hit]:
-        """All word-bounded matches, overlapping ones included, in text order of their end."""
+        """All word-bounded matches, overlapping ones included, in text order of their end.
+
+        Offsets are in ``text``; a word must follow the start of the text or a space.
+        """
+        return [(index, start, -neg_end) for start, neg_end, index in self.spans(text)]
+
+    def spans(self, text: str) -> list[Span]:
+        """The matches of :meth:`scan` as spans, ready to be sorted (what the tagger uses)."""
         if self._empty:
             return []
-        hits: list[Hit] = []
-        size = len(text)
-        for last, (length, literal, entries) in self._automaton.iter(text):
-            start = last - length + 1
-            if start and text[start - 1].isalnum():
-                continue
+        spans: list[Span] = []
+        padded = f" {text}"
+        size = len(padded)
+        for last, (length, literal, entries) in self._automaton.iter(padded):
+            # ``last`` is the padded offset of the key's last letter, which is the
+            # offset just after it in ``text``.
             if literal >= 0:
-                end = last + 1
-                if end == size or not text[end].isalnum() or not text[last].isalnum():
-                    hits.append((literal, start, end))
+                if last + 1 == size or not padded[last + 1].isalnum() or not padded[last].isalnum():
+                    spans.append((last - length, -last, literal))
                 continue
+            start = last - length
             for index, checker in entries:
                 if checker is None:
-                    end = last + 1
-                    if end < size and text[end].isalnum() and text[last].isalnum():
+                    if last + 1 < size and padded[last + 1].isalnum() and padded[last].isalnum():
                         continue
-                    hits.append((index, start, end))
+                    spans.append((start, -last, index))
                 else:
                     found = checker.match(text, start)
                     if found is not None:
-                        hits.append((index, start, found.end()))
-        return hits
+                        spans.append((start, -found.end(), index))
+        return spans

@@ -18,17 +18,24 @@ The score of a topic is a sum of term contributions::
 Before that, overlapping matches are resolved: the longest match wins (so the
 neutral phrase "drug prices" swallows "drug", "wildlife trafficking" swallows
 "trafficking"), and an exclusion cancels the topics it names in any match it
-overlaps. Afterwards, document contexts (fiction, sport doping...) multiply the
-scores of their topics when enough of their words occur.
+overlaps. A topic's *network terms* (words that only name a criminal group, see
+``NetworkRule``) count ``support`` times when an action word (dismantled,
+arrested, charged...) shares their sentence, and ``secondary`` times when none
+does and the release is chosen for one of the rule's ``yield_to`` topics: the
+annotators give organised crime to a drug or trafficking case only when the
+group itself is acted on. Afterwards, document contexts (fiction, sport doping,
+homicide research...) multiply the scores of their topics when enough of their
+words occur.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
 
-from syndicator.tagging.matcher import Hit
+from syndicator.tagging.matcher import Span
 from syndicator.tagging.taxonomy import CompiledTaxonomy, Role
 
 
@@ -51,124 +58,246 @@ class Scored:
     """A "Further information" heading occurs (the tagger then reads the raw lines)."""
 
 
-_STOP = re.compile(r"[.!?] ")
+_STOPS = (". ", "! ", "? ")
+"""What ends a sentence (the title is joined to the body with " . ")."""
+_NO_TOPICS: frozenset[int] = frozenset()
+_FACTOR = itemgetter(0)
+
+# (factor, field name, start, end, damped, cancelled topics, topics whose action
+# word shares its sentence) of one occurrence
+_Occurrence = tuple[float, str, int, int, bool, frozenset[int], frozenset[int]]
+
+
+class _Sentences:
+    """Whether a sentence stop lies between two offsets, checked only when asked.
+
+    One ``str.find`` per stop mark over the few characters between two matches
+    runs in C; the marks a text lacks ("!", "?") are dropped once per text.
+    """
+
+    __slots__ = ("_find", "_marks", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._find = text.find
+        self._marks: tuple[str, ...] | None = None
+
+    def stop_between(self, low: int, high: int) -> bool:
+        """Whether a stop ends a sentence between the matches starting at ``low`` and ``high``."""
+        marks = self._marks
+        if marks is None:
+            marks = self._marks = tuple(m for m in _STOPS if m[0] in self._text)
+        find = self._find
+        if len(marks) == 1:  # the usual case: full stops only
+            return find(marks[0], low, high) != -1
+        return any(find(mark, low, high) != -1 for mark in marks)
+
+
+def _listed_hits(
+    sentences: _Sentences,
+    topical: Sequence[tuple[int, int, Role]],
+    title_end: int,
+    min_topics: int,
+) -> set[int]:
+    """Indexes (in ``topical``) of body hits in a sentence naming ``min_topics`` topics.
+
+    Only called when the body names that many topics at all. One walk over the
+    body hits, in text order, checking for a stop between neighbours.
+    """
+    listed: set[int] = set()
+    current: list[int] = []
+    topics: set[int] = set()
+    previous = -1
+    for number, (start, _, role) in enumerate(topical):
+        if start < title_end:
+            continue
+        if previous >= 0 and start > previous and sentences.stop_between(previous, start):
+            if len(topics) >= min_topics:
+                listed.update(current)
+            current = []
+            topics = set()
+        previous = start
+        current.append(number)
+        topics |= role.positive
+    if len(topics) >= min_topics:
+        listed.update(current)
+    return listed
 
 
 def score(
     text: str,
-    hits: Sequence[Hit],
+    spans: list[Span],
     roles: Sequence[Role | None],
     layout: Layout,
     tax: CompiledTaxonomy,
 ) -> Scored:
-    """Scores and evidence for one document; pure.
+    """Scores and evidence for one document; pure (but sorts ``spans`` in place).
+
+    ``spans`` come from :meth:`Matcher.spans` with ids that index ``roles`` and
+    rank patterns by specificity, so one plain sort puts them in text order,
+    longest first, the more specific pattern first on equal spans.
 
     Written for speed, as it runs once per release: one sorted pass resolves
-    overlaps, fields and sentences; a second applies exclusions and the agenda
-    rule and groups contributions by term; only then are evidence lines built.
+    overlaps and collects countries and context words; occurrences are then
+    grouped by term (a term's weights apply to all its occurrences at once, so the
+    repeat decay is computed once per term, not once per term and topic), and
+    only then are evidence lines built, one per term and topic.
     """
-    found: list[tuple[int, int, int, int, Role]] = []
-    for index, start, end in hits:
-        role = roles[index]
-        if role is not None:
-            found.append((start, -end, -role.specificity, index, role))
-    found.sort()
+    spans.sort()
     cfg = tax.scoring
     title_end = layout.title_end
-    # (start, end, role, sentence) of topical matches no longer match contains
-    topical: list[tuple[int, int, Role, int]] = []
-    sentence_topics: dict[int, set[int]] = {}
+    # (start, end, role) of topical matches no longer match contains
+    topical: list[tuple[int, int, Role]] = []
+    body_topics: set[int] = set()
     places: dict[str, float] = {}
     context_terms: dict[int, set[str]] = {}
+    cues: list[tuple[int, frozenset[int]]] = []
     has_section = False
     topic_reach = place_reach = -1
-    sentence = previous = 0
-    search = _STOP.search
-    for start, neg_end, _, _, role in found:
+    for start, neg_end, rank in spans:
+        role = roles[rank]
+        if role is None:
+            continue
         end = -neg_end
-        if role.marker:
-            has_section = True
-        if role.context >= 0:
-            context_terms.setdefault(role.context, set()).add(text[start:end])
+        if role.topical and end > topic_reach:
+            topic_reach = end
+            topical.append((start, end, role))
+            if role.positive and start >= title_end:
+                body_topics |= role.positive
         if role.country is not None and end > place_reach:
             place_reach = end
-            bonus = 2.0 if start < title_end else 1.0
-            places[role.country] = places.get(role.country, 0.0) + bonus
-        if (role.weights or role.excludes) and end > topic_reach:
-            topic_reach = end
-            if start > previous and search(text, previous, start) is not None:
-                sentence += 1
-            previous = start
-            topical.append((start, end, role, sentence))
-            if role.positive and start >= title_end:
-                known = sentence_topics.get(sentence)
-                if known is None:
-                    sentence_topics[sentence] = set(role.positive)
-                else:
-                    known |= role.positive
+            places[role.country] = places.get(role.country, 0.0) + (
+                2.0 if start < title_end else 1.0
+            )
+        if role.context >= 0:
+            context_terms.setdefault(role.context, set()).add(text[start:end])
+        if role.cue:
+            cues.append((start, role.cue))
+        if role.marker:
+            has_section = True
     result = Scored(
         # dict order is first-mention order, and sorted() is stable
-        countries=tuple(sorted(places, key=lambda c: -places[c])),
+        countries=tuple(sorted(places, key=lambda c: -places[c])) if places else (),
         has_section=has_section,
     )
     if not topical:
         return result
     min_topics = cfg.agenda.min_topics
-    listed = {n for n, topics in sentence_topics.items() if len(topics) >= min_topics}
-    exclusions = [(s, e, r.excludes) for s, e, r, _ in topical if r.excludes]
+    sentences = _Sentences(text)
+    listed = (
+        _listed_hits(sentences, topical, title_end, min_topics)
+        if len(body_topics) >= min_topics
+        else set()
+    )
+    exclusions = [(s, e, r.excludes) for s, e, r in topical if r.excludes]
     fields = cfg.fields
+    title_factor, lead_factor, body_factor, late_factor = (
+        fields.title,
+        fields.lead,
+        fields.body,
+        fields.late,
+    )
     lead_end = layout.body_start + cfg.lead_chars
     late_start = layout.body_start + cfg.late_chars
     agenda_factor = cfg.agenda.factor
-    grouped: dict[tuple[int, str], list[tuple[float, str, int, int, bool, Role]]] = {}
-    for start, end, role, number in topical:
+    # role key → [role, occurrence, occurrence, ...]
+    grouped: dict[str, list[Any]] = {}
+    for number, (start, end, role) in enumerate(topical):
         if not role.weights:
             continue
-        cancelled: set[int] = set()
+        if start < title_end:
+            field_name, factor = "title", title_factor
+        elif start < lead_end:
+            field_name, factor = "lead", lead_factor
+        elif start >= late_start:
+            field_name, factor = "late", late_factor
+        else:
+            field_name, factor = "body", body_factor
+        damped = False
+        if listed and number in listed:
+            factor *= agenda_factor
+            damped = True
+        cancelled = _NO_TOPICS
         for x_start, x_end, excluded in exclusions:
             if x_start < end and start < x_end:
-                cancelled |= excluded
-        if start < title_end:
-            field_name, factor = "title", fields.title
-        elif start < lead_end:
-            field_name, factor = "lead", fields.lead
-        elif start >= late_start:
-            field_name, factor = "late", fields.late
+                cancelled = cancelled | excluded
+        supported = _NO_TOPICS
+        if role.network and cues:
+            supported = _acted_on(sentences, start, role.network, cues)
+        occurrence = (factor, field_name, start, end, damped, cancelled, supported)
+        group = grouped.get(role.key)
+        if group is None:
+            grouped[role.key] = [role, occurrence]
         else:
-            field_name, factor = "body", fields.body
-        damped = number in listed and start >= title_end
-        if damped:
-            factor *= agenda_factor
-        for topic, weight in role.weights:
-            if topic not in cancelled:
-                entry = (weight * factor, field_name, start, end, damped, role)
-                group = grouped.get((topic, role.key))
-                if group is None:
-                    grouped[(topic, role.key)] = [entry]
-                else:
-                    group.append(entry)
-    lines: dict[int, list[tuple[float, str]]] = {}
+            group.append(occurrence)
     decay = cfg.repeat_decay
     scores = result.scores
-    for (topic, _), items in grouped.items():
-        if len(items) > 1:
-            items.sort(key=lambda c: -abs(c[0]))
-            total = sum(c[0] * decay**i for i, c in enumerate(items))
-            count = f" ×{len(items)}"
+    lines: dict[int, list[tuple[float, str]]] = {}
+    agenda_note = f", agenda ×{agenda_factor:g}"
+    networks = tax.networks
+    bare: dict[int, float] = {}  # topic → contribution of network terms never acted on
+    for group in grouped.values():
+        role = group[0]
+        if len(group) == 2:  # one occurrence: the common case
+            items: list[_Occurrence] = [group[1]]
+            shared = group[1][0]
+            cancels = bool(exclusions) and bool(group[1][5])
         else:
-            total = items[0][0]
-            count = ""
-        scores[topic] = scores.get(topic, 0.0) + total
-        _, field_name, start, end, damped, role = items[0]
-        surface = text[start:end]
-        shown = surface if surface == role.key else f'{surface}" ~ "{role.term}'
-        note = f", agenda ×{agenda_factor:g}" if damped else ""
-        line = f'{field_name}:"{shown}"{count} ({role.lang}, {total:+.1f}{note})'
-        lines.setdefault(topic, []).append((abs(total), line))
+            items = group[1:]
+            items.sort(key=_FACTOR, reverse=True)  # stable: equal factors keep text order
+            shared = _decayed(items, decay)
+            cancels = bool(exclusions) and any(c[5] for c in items)
+        head = ""  # the evidence line up to the contribution, the same for every topic
+        for topic, weight in role.weights:
+            kept = items
+            if cancels:
+                kept = [c for c in items if topic not in c[5]]
+                if not kept:
+                    continue
+                total = weight * _decayed(kept, decay)
+                head = ""
+            else:
+                total = weight * shared
+            acted = ""
+            if topic in role.network:
+                if any(topic in c[6] for c in kept):
+                    total *= networks[topic].support
+                    acted = f", acted on ×{networks[topic].support:g}"
+                else:
+                    bare[topic] = bare.get(topic, 0.0) + total
+            scores[topic] = scores.get(topic, 0.0) + total
+            first = kept[0]
+            if not head:
+                surface = text[first[2] : first[3]]
+                shown = surface if surface == role.key else f'{surface}" ~ "{role.term}'
+                if len(kept) > 1:
+                    head = f'{first[1]}:"{shown}" ×{len(kept)} ({role.lang}, '
+                else:
+                    head = f'{first[1]}:"{shown}" ({role.lang}, '
+            if first[4]:
+                line = f"{head}{total:+.1f}{agenda_note}{acted})"
+            else:
+                line = f"{head}{total:+.1f}{acted})"
+            size = total if total >= 0 else -total
+            entries = lines.get(topic)
+            if entries is None:
+                lines[topic] = [(size, line)]
+            else:
+                entries.append((size, line))
     for topic, entries in lines.items():
         if len(entries) > 1:
-            entries.sort(key=lambda e: -e[0])
+            entries.sort(key=_FACTOR, reverse=True)
         result.evidence[topic] = [line for _, line in entries[: cfg.max_evidence]]
+    for topic, value in bare.items():
+        network = networks[topic]
+        main = [t for t in sorted(network.yield_to) if scores.get(t, 0.0) >= tax.thresholds[t]]
+        if main and value > 0:
+            scores[topic] -= value * (1.0 - network.secondary)
+            names = ", ".join(tax.topic_ids[t] for t in main)
+            result.evidence[topic].append(
+                f"secondary:network ×{network.secondary:g} (groups named, not acted on, in a "
+                f"{names} release)"
+            )
     for c_index, terms in context_terms.items():
         rule = tax.contexts[c_index]
         if len(terms) < rule.min_hits:
@@ -179,3 +308,36 @@ def score(
                 scores[topic] *= rule.factor
                 result.evidence[topic].append(f"context:{rule.name} ×{rule.factor:g} ({quoted})")
     return result
+
+
+def _acted_on(
+    sentences: _Sentences,
+    start: int,
+    topics: frozenset[int],
+    cues: Sequence[tuple[int, frozenset[int]]],
+) -> frozenset[int]:
+    """Topics among ``topics`` with an action word in the sentence of the match at ``start``.
+
+    The title is joined to the body with a full stop, so it is a sentence of its own.
+    """
+    found: set[int] = set()
+    for at, cue_topics in cues:
+        shared = topics & cue_topics
+        if not shared or shared <= found:
+            continue
+        low, high = (at, start) if at < start else (start, at)
+        if not sentences.stop_between(low, high):
+            found |= shared
+    return frozenset(found)
+
+
+def _decayed(items: Sequence[_Occurrence], decay: float) -> float:
+    """Sum of the occurrences' factors (strongest first), the n-th counting decay**(n-1)."""
+    if len(items) == 1:
+        return items[0][0]
+    total = 0.0
+    weight = 1.0
+    for item in items:
+        total += item[0] * weight
+        weight *= decay
+    return total

@@ -21,16 +21,19 @@ from syndicator.errors import TaggingError
 from syndicator.tagging.normalize import normalize
 from syndicator.tagging.vocabulary import (
     ANY_LANG,
+    NetworkRule,
     Scoring,
     Vocabulary,
     load_countries,
+    load_demonyms,
     load_vocabulary,
 )
 
-ALGORITHM = "1"
+ALGORITHM = "2"
 """Bump when the scoring code changes meaning, so stored tags are recomputed."""
 _CYRILLIC_ENDINGS = set("аяоеиыьйуюіїє")
 _INFLECTED = {"ru", "uk"}
+_POLISH_ENDINGS = set("aeoyiąę")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,12 @@ class Role:
     """The normalised term, to tell evidence whether the text matched it verbatim."""
     positive: frozenset[int] = frozenset()
     """Topics this pattern counts for (positive weight), for the agenda rule."""
-    """Letters before the first wildcard: breaks ties between matches of the same span."""
+    topical: bool = False
+    """It has weights or exclusions, so it takes part in the overlap resolution."""
+    network: frozenset[int] = frozenset()
+    """Topics for which this term only names a criminal group (see ``NetworkRule``)."""
+    cue: frozenset[int] = frozenset()
+    """Topics for which this pattern is an action word on such a group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,15 @@ class ContextRule:
     factor: float
     min_hits: int
     topics: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """A topic's compiled :class:`~syndicator.tagging.vocabulary.NetworkRule`."""
+
+    support: float
+    secondary: float
+    yield_to: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +96,8 @@ class CompiledTaxonomy:
     headings: tuple[str, ...]
     """Headings of a "Further information" section, as written."""
     digest: str
+    networks: Mapping[int, NetworkSpec] = field(default_factory=dict)
+    """Topic index → its network rule, for the topics that have one."""
 
 
 @dataclass(slots=True)
@@ -90,10 +109,20 @@ class _Entry:
     context: int = -1
     country: str | None = None
     marker: bool = False
+    network: set[int] = field(default_factory=set)
+    cue: set[int] = field(default_factory=set)
 
 
 def country_terms(name: str, lang: str) -> list[str]:
     """Patterns for a country name, with case endings for Russian and Ukrainian."""
+    if lang == "pl":
+        # Kolumbia → Kolumbii, Kolumbię; Pakistan → Pakistanu, Pakistanie
+        last = name.split()[-1]
+        if len(last) < 5 or not last.isalpha():
+            return [name]
+        if last[-1].casefold() in _POLISH_ENDINGS:
+            return [name, name[:-1] + "+"]
+        return [name + "~"]
     if lang not in _INFLECTED:
         return [name] if lang != "de" or name.endswith("s") else [name, name + "s"]
     words = name.split()
@@ -140,8 +169,12 @@ def _merge(entries: list[_Entry]) -> Role:
     context = -1
     country = None
     marker = False
+    network: set[int] = set()
+    cue: set[int] = set()
     for e in entries:
         marker = marker or e.marker
+        network |= e.network
+        cue |= e.cue
         weights.update(e.weights)
         excludes |= e.excludes
         context = e.context if e.context >= 0 else context
@@ -158,6 +191,9 @@ def _merge(entries: list[_Entry]) -> Role:
         specificity=len(normalize(main.term).split("*")[0].split("~")[0]),
         key=normalize(main.term).strip(),
         positive=frozenset(t for t, w in weights.items() if w > 0),
+        topical=bool(weights or excludes),
+        network=frozenset(network & set(weights)),
+        cue=frozenset(cue),
     )
 
 
@@ -172,13 +208,14 @@ def _aliases(topic: TopicSettings, vocab_declared: tuple[str, ...]) -> tuple[str
 def compile_taxonomy(settings: TaxonomySettings) -> CompiledTaxonomy:
     """Merge the vocabulary file with the configured topics and compile it."""
     vocab = load_vocabulary(settings.vocabulary)
-    return compile_vocabulary(vocab, settings, load_countries())
+    return compile_vocabulary(vocab, settings, load_countries(), load_demonyms())
 
 
 def compile_vocabulary(
     vocab: Vocabulary,
     settings: TaxonomySettings,
     countries: Mapping[str, Mapping[str, list[str]]],
+    demonyms: Mapping[str, Mapping[str, list[str]]] | None = None,
 ) -> CompiledTaxonomy:
     """Pure part of :func:`compile_taxonomy`, given already-loaded data."""
     topic_ids = settings.ids
@@ -186,6 +223,7 @@ def compile_vocabulary(
     default_threshold = settings.threshold or vocab.scoring.threshold
     thresholds: list[float] = []
     aliases: list[tuple[str, ...]] = []
+    networks: dict[int, NetworkRule] = {}
     for i, topic in enumerate(settings.topics):
         builtin = vocab.topics.get(topic.id)
         table: dict[str, dict[str, float]] = defaultdict(dict)
@@ -204,6 +242,17 @@ def compile_vocabulary(
         for lang, phrases in excludes.items():
             for phrase in phrases:
                 builder.entry(phrase, lang).excludes.add(i)
+        if builtin is not None and builtin.network is not None:
+            rule = builtin.network
+            generic = {normalize(t).strip() for t in rule.terms}
+            for lang, terms in table.items():
+                for term in terms:
+                    if normalize(term).strip() in generic:
+                        builder.entry(term, lang).network.add(i)
+            for lang, phrases in rule.cues.items():
+                for phrase in phrases:
+                    builder.entry(phrase, lang).cue.add(i)
+            networks[i] = rule
         threshold = topic.threshold or (builtin.threshold if builtin else None)
         thresholds.append(threshold or default_threshold)
         aliases.append(_aliases(topic, builtin.declared if builtin else ()))
@@ -227,6 +276,10 @@ def compile_vocabulary(
             for name in names:
                 for term in country_terms(name, lang):
                     builder.entry(term, lang).country = code
+    for code, per_lang in (demonyms or {}).items():
+        for lang, demonym_patterns in per_lang.items():
+            for pattern in demonym_patterns:
+                builder.entry(pattern, lang).country = code
     for heading in vocab.further_information:
         builder.entry(heading, ANY_LANG).marker = True
     languages = vocab.languages
@@ -238,6 +291,7 @@ def compile_vocabulary(
         "topics": [t.model_dump(mode="json") for t in settings.topics],
         "threshold": settings.threshold,
         "countries": countries,
+        "demonyms": demonyms or {},
     }
     blob = json.dumps(digest_source, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return CompiledTaxonomy(
@@ -251,4 +305,12 @@ def compile_vocabulary(
         aliases=tuple(aliases),
         headings=vocab.further_information,
         digest=hashlib.sha256(blob).hexdigest()[:16],
+        networks={
+            i: NetworkSpec(
+                support=rule.support,
+                secondary=rule.secondary,
+                yield_to=frozenset(builder.index[t] for t in rule.yield_to if t in builder.index),
+            )
+            for i, rule in networks.items()
+        },
     )

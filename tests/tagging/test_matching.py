@@ -6,7 +6,7 @@ import pytest
 
 from syndicator.errors import TaggingError
 from syndicator.tagging.matcher import Matcher, compile_term
-from syndicator.tagging.normalize import normalize
+from syndicator.tagging.normalize import _general, normalize
 
 
 def _found(terms: list[str], text: str) -> list[str]:
@@ -15,7 +15,9 @@ def _found(terms: list[str], text: str) -> list[str]:
 
 
 def test_normalize_folds_case_accents_dashes_and_quotes() -> None:
-    assert normalize("Tráfico—de «DROGAS» l’État") == 'trafico de "drogas" l\'etat'
+    # quotes and apostrophes become spaces, one for one, so offsets are kept
+    assert normalize("Tráfico—de «DROGAS» l’État") == "trafico de  drogas  l etat"
+    assert normalize("(UNODC) 'drug' /cartel/") == " unodc   drug   cartel "
     assert normalize("Anti-Corruption\nDay") == "anti corruption day"
     assert normalize("Ёлка и Йошкар-Ола, Її") == "елка и иошкар ола, іі"
 
@@ -58,3 +60,29 @@ def test_overlapping_terms_are_all_reported() -> None:
 def test_bad_terms_are_rejected_with_a_clear_error(term: str) -> None:
     with pytest.raises(TaggingError):
         compile_term(term)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(chr(c) for c in range(32, 256)),  # every printable Latin-1 character
+        "Straße, MÜNCHEN – «Kokain» für 5 µg; ½ Tonne…\r\nzweite  Zeile \n dritte",
+        "Tráfico de drogas: “operación” — 12 detenidos en A Coruña… ¿Quién? ¡Ya!",
+        "Žáková und Łódź: Przemyt narkotyków, ‘ćwiczenia’",
+        "Торгівля людьми: її жертви — «ёлочный» ущерб",
+    ],
+)
+def test_fast_paths_agree_with_the_general_path(text: str) -> None:
+    assert normalize(text) == _general(normalize_breaks(text), cyrillic=False)
+    assert normalize(text, cyrillic=True) == _general(normalize_breaks(text), cyrillic=True)
+
+
+def normalize_breaks(text: str) -> str:
+    """What ``normalize`` does to line breaks before folding (both paths share it)."""
+    from syndicator.tagging.normalize import _join_wrapped_lines
+
+    return _join_wrapped_lines(text) if "\n" in text else text
+
+
+def test_every_word_follows_a_space_after_normalisation() -> None:
+    assert normalize("(UNODC)/«drugs» 'cartel' #terror") == " unodc   drugs   cartel   terror"
