@@ -16,6 +16,14 @@ Cadence = Literal["daily", "weekly"]
 TagOrigin = Literal["auto", "manual"]
 
 
+def sort_moment(published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """Where an item stands in newest-first order: the publisher's date, unless it is
+    missing or later than when we first saw the item (a date in our future is wrong)."""
+    if published_at is None or published_at > first_seen_at:
+        return first_seen_at
+    return published_at
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One press release as collected, before it is stored.
@@ -142,11 +150,7 @@ class StoredItem:
 
     @property
     def sort_date(self) -> datetime:
-        """Newest-first order: the publisher's date unless it is missing or in our future."""
-        published = self.item.published_at
-        if published is None or published > self.first_seen_at:
-            return self.first_seen_at
-        return published
+        return sort_moment(self.item.published_at, self.first_seen_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from syndicator.models import (
     Subscriber,
     Tagging,
     TagResult,
+    sort_moment,
 )
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
@@ -75,13 +76,6 @@ def content_hash(item: Item) -> str:
         json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
     return f"{HASH_VERSION}:{digest}"
-
-
-def _sort_at(published: datetime | None, first_seen: datetime) -> datetime:
-    """Newest-first key: the publisher's date unless missing or ahead of our clock."""
-    if published is None or published > first_seen:
-        return first_seen
-    return published
 
 
 def normalise_url(url: str) -> str:
@@ -170,7 +164,7 @@ class SqlStore:
                 yield conn
         except SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=True)
-            raise StorageError(f"database {url}: {type(exc).__name__}") from exc
+            raise StorageError(f"database {url}") from exc
 
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)
@@ -234,7 +228,7 @@ class SqlStore:
                         "content_hash": digest,
                         "first_seen_at": now,
                         "last_changed_at": now,
-                        "sort_at": _sort_at(item.published_at, now),
+                        "sort_at": sort_moment(item.published_at, now),
                         "hash_only_changes": 0,
                     }
                 )
@@ -254,7 +248,7 @@ class SqlStore:
                     **fields,
                     content_hash=digest,
                     last_changed_at=now,
-                    sort_at=_sort_at(item.published_at, stored.first_seen_at),
+                    sort_at=sort_moment(item.published_at, stored.first_seen_at),
                     hash_only_changes=0 if republished else stored.hash_only_changes + 1,
                 )
             )
