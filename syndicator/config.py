@@ -52,7 +52,7 @@ class FeedSource(Strict):
     """An RSS, Atom, RDF or JSON Feed fetched over HTTP(S)."""
 
     type: Literal["feed"] = "feed"
-    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
     url: HttpUrl
     title: str | None = None
     interval_minutes: Annotated[int | None, Field(ge=1)] = None
@@ -69,7 +69,7 @@ class PageSource(Strict):
     """A press-release listing page of an organisation that publishes no feed."""
 
     type: Literal["page"] = "page"
-    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
     url: HttpUrl
     title: str | None = None
     interval_minutes: Annotated[int | None, Field(ge=1)] = None
@@ -96,7 +96,7 @@ class FolderSource(Strict):
     """A folder of release files: .txt (seed format), .html, .md and .eml."""
 
     type: Literal["folder"] = "folder"
-    id: Annotated[str, Field(pattern=SOURCE_ID)]
+    id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
     path: Path
     title: str | None = None
     patterns: tuple[str, ...] = ("*.txt", "*.html", "*.htm", "*.md", "*.markdown", "*.eml")
@@ -153,7 +153,7 @@ class CollectSettings(Strict):
 class TopicSettings(Strict):
     """One threat category subscribers can follow."""
 
-    id: Annotated[str, Field(pattern=TOPIC_ID)]
+    id: Annotated[str, Field(pattern=TOPIC_ID, max_length=60)]
     title: str
     description: str = ""
     link: HttpUrl | None = None
@@ -274,9 +274,9 @@ class DeliverySettings(Strict):
 
 
 class SubscriberSettings(Strict):
-    email: Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")]
+    email: Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
     name: str | None = None
-    topics: tuple[Annotated[str, Field(pattern=TOPIC_ID)], ...]
+    topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...]
     cadence: Literal["daily", "weekly"] = "daily"
     timezone: str = "UTC"
     alerts: bool = False

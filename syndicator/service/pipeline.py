@@ -21,17 +21,15 @@ from syndicator.errors import OutputError
 from syndicator.publish import PublishReport
 from syndicator.service.logs import event
 from syndicator.service.stages import (
+    STAGES,
     CollectReport,
     collect_stage,
     deliver_stage,
     publish_stage,
-    stage_names,
     tag_stage,
 )
 from syndicator.store import SqlStore, open_store
 from syndicator.tagging import Tagger
-
-STAGES = stage_names()
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -21,12 +21,14 @@ from syndicator.collect import collect_sources
 from syndicator.collect.schedule import is_due, source_location
 from syndicator.config import FeedSource, PageSource, Settings
 from syndicator.deliver import DeliveryReport, deliver_due
+from syndicator.errors import StorageError
 from syndicator.models import CollectResult
 from syndicator.publish import PublishReport, publish
 from syndicator.service.logs import event
 from syndicator.store import SqlStore
 from syndicator.tagging import Tagger
 
+STAGES = ("collect", "tag", "publish", "deliver")
 TAG_BATCH = 500
 LEASE_SECONDS = {"tag": 600.0, "publish": 600.0, "deliver": 1800.0}
 """How long a lease outlives a worker that died holding it."""
@@ -100,7 +102,17 @@ def collect_stage(
 
 
 def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutcome:
-    counts = store.apply_collect(result, now)
+    try:
+        counts = store.apply_collect(result, now)
+    except StorageError as exc:
+        # One source's items that the database refuses must not cost the others theirs;
+        # nothing of this source changed, so the next cycle tries it again.
+        event("store_failed", logging.ERROR, source=result.source_id, error=str(exc))
+        return SourceOutcome(
+            source_id=result.source_id,
+            status="error",
+            error=f"{result.source_id}: fetched, but could not be stored: {exc}",
+        )
     level = logging.WARNING if result.status == "error" else logging.INFO
     event(
         "collected",
@@ -194,7 +206,3 @@ def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> Deliver
             event("delivery_failed", logging.WARNING, subscriber=email, error=message)
         event("delivered", messages=len(report.sent), failures=len(report.failures))
     return report
-
-
-def stage_names() -> Sequence[str]:
-    return ("collect", "tag", "publish", "deliver")
