@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from syndicator import __version__
 from syndicator.config import FolderSource, Settings, load_settings
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service import logs
+
+if TYPE_CHECKING:
+    from syndicator.tagging import Tagger
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -31,8 +34,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from syndicator.service.pipeline import STAGES, run_cycle
+    from syndicator.service.pipeline import run_cycle
     from syndicator.service.report import print_cycle
+    from syndicator.service.stages import STAGES
 
     stages = args.stages or STAGES
     report = run_cycle(_settings(args), stages=stages, force=args.force)
@@ -175,27 +179,28 @@ def _open_text(name: str) -> IO[str]:
         raise SyndicatorError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
-def _records(stream: IO[str], name: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield (line number, record) or (line number, error message) per non-blank line."""
+def _records(stream: IO[str], name: str) -> Iterator[dict[str, Any] | str]:
+    """Each non-blank line's record, or an error message naming the line, so one bad
+    line is reported and the others are still tagged."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, f"{name}:{number}: not valid JSON: {exc.msg}"
+            yield f"{name}:{number}: not valid JSON: {exc.msg}"
             continue
         if not isinstance(record, dict):
-            yield number, f"{name}:{number}: expected a JSON object"
+            yield f"{name}:{number}: expected a JSON object"
         elif not isinstance(record.get("title", ""), str) or not isinstance(
             record.get("text", ""), str
         ):
-            yield number, f"{name}:{number}: 'title' and 'text' must be strings"
+            yield f"{name}:{number}: 'title' and 'text' must be strings"
         else:
-            yield number, record
+            yield record
 
 
-def _tagger(args: argparse.Namespace) -> Any:
+def _tagger(args: argparse.Namespace) -> Tagger:
     from syndicator.tagging import Tagger
 
     return Tagger.from_settings(_settings(args).taxonomy)
@@ -206,7 +211,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     bad = 0
     stream = _open_text(args.jsonl)
     try:
-        for _number, record in _records(stream, args.jsonl):
+        for record in _records(stream, args.jsonl):
             if isinstance(record, str):
                 print(record, file=sys.stderr)
                 bad += 1
