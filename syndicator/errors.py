@@ -1,7 +1,7 @@
 """One exception tree for the whole project.
 
 Callers catch :class:`SyndicatorError` at the edge (the CLI, the scheduler) and
-branch on the resource that failed: a source, an item, a subscriber, the store,
+branch on the resource that failed: a source, a subscriber, the store, an output,
 the configuration. I/O errors are translated into these classes only at the
 boundary where they happen, so a bug elsewhere still surfaces as a traceback.
 """
@@ -42,10 +42,6 @@ class SourceError(SyndicatorError):
         super().__init__(f"source {source_id!r}: {message}")
         self.source_id = source_id
         self.error_class = error_class
-
-
-class ItemError(SyndicatorError):
-    """One item could not be read or stored; its siblings are unaffected."""
 
 
 class StorageError(SyndicatorError):
