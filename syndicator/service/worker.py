@@ -5,7 +5,8 @@ schedule that matters (when each source is due, what each subscriber was sent)
 lives in the database, so several workers can share one database without ever
 sharing a job store (which would send every email once per worker). Jobs run
 one at a time in a single thread, late runs are coalesced, and a misfire grace
-of minutes keeps a busy machine from silently skipping a run.
+of minutes keeps a busy machine from silently skipping a run. SIGHUP re-reads
+the configuration (sources, subscribers, taxonomy) without a restart.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syndicator.config import Settings
-from syndicator.errors import SyndicatorError
+from syndicator.config import Settings, load_settings
+from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service.logs import LOG, event
 from syndicator.service.pipeline import run_cycle
 
@@ -41,8 +42,36 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def build_scheduler(settings: Settings) -> BlockingScheduler:
-    schedule = settings.schedule
+class LiveSettings:
+    """The settings the jobs read; SIGHUP swaps them for a freshly validated copy.
+
+    Reading one attribute is atomic, so a job sees either the old settings or the
+    new ones, never a mixture; a job already running finishes with what it had.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.current = settings
+
+    def reload(self) -> None:
+        """Re-read the config file; an invalid file is reported and the old settings stay."""
+        path = self.current.config_path
+        try:
+            fresh = load_settings(path)
+        except ConfigError as exc:
+            event("config_reload_failed", logging.ERROR, error=str(exc))
+            return
+        if fresh.schedule != self.current.schedule:
+            event(
+                "config_reload_note",
+                logging.WARNING,
+                message="schedule changes take effect after a restart",
+            )
+        self.current = fresh
+        event("config_reloaded", path=path, sources=len(fresh.sources))
+
+
+def build_scheduler(live: LiveSettings) -> BlockingScheduler:
+    schedule = live.current.schedule
     scheduler = BlockingScheduler(
         timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=1)}
     )
@@ -55,7 +84,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     }
     now = datetime.now(UTC)
     scheduler.add_job(
-        _guarded("cycle", lambda: run_cycle(settings)),
+        _guarded("cycle", lambda: run_cycle(live.current)),
         IntervalTrigger(minutes=schedule.collect_every_minutes, timezone=UTC),
         id="cycle",
         name="collect, tag, publish and deliver",
@@ -63,7 +92,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         **policy,
     )
     scheduler.add_job(
-        _guarded("deliver", lambda: run_cycle(settings, stages=("deliver",))),
+        _guarded("deliver", lambda: run_cycle(live.current, stages=("deliver",))),
         IntervalTrigger(minutes=schedule.deliver_every_minutes, timezone=UTC),
         id="deliver",
         name="send due digests",
@@ -73,16 +102,21 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
 
 
 def run_worker(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT; a stop waits for the running job to finish."""
-    scheduler = build_scheduler(settings)
+    """Run until SIGTERM or SIGINT (a stop waits for the running job); SIGHUP reloads."""
+    live = LiveSettings(settings)
+    scheduler = build_scheduler(live)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         event("worker_stopping", signal=signal.Signals(signum).name)
         # shutdown() from a signal handler would wait on the job we interrupted.
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
 
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=live.reload).start()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     event(
         "worker_started",
         collect_every=f"{settings.schedule.collect_every_minutes}m",

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from syndicator.config import load_settings
-from syndicator.service.worker import build_scheduler
+from syndicator.service.worker import LiveSettings, build_scheduler
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def _config(tmp_path: Path) -> Path:
 
 
 def test_scheduler_jobs_never_overlap_and_tolerate_lateness(tmp_path: Path) -> None:
-    scheduler = build_scheduler(load_settings(_config(tmp_path)))
+    scheduler = build_scheduler(LiveSettings(load_settings(_config(tmp_path))))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"cycle", "deliver"}
     for job in jobs.values():
@@ -63,6 +63,14 @@ def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Pat
         while not feed.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.2)
         assert feed.exists(), "the worker did not publish within 60 s"
+        good = config.read_text(encoding="utf-8")
+        config.write_text(good + "\nunknown_key: 1\n", encoding="utf-8")
+        process.send_signal(signal.SIGHUP)  # a broken file is refused, the worker goes on
+        time.sleep(1.0)
+        config.write_text(good, encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert process.poll() is None
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)
     finally:
@@ -72,6 +80,9 @@ def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Pat
     assert process.returncode == 0, stderr
     assert "event=worker_started" in stderr
     assert "event=worker_stopped" in stderr
+    assert "event=config_reload_failed" in stderr
+    assert "unknown_key" in stderr
+    assert "event=config_reloaded" in stderr
 
 
 def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:
