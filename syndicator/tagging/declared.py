@@ -28,7 +28,10 @@ def heading_pattern(headings: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def section_labels(text: str, heading: re.Pattern[str]) -> list[str]:
-    """The short lines after the heading, until a paragraph or the end."""
+    """The non-blank lines after the heading, up to a paragraph-long line, 15 labels or the end.
+
+    Blank lines between the labels are skipped: publishers put them there as often as not.
+    """
     found = heading.search(text)
     if found is None:
         return []

@@ -13,25 +13,24 @@ steps, both on a prefix of the release only:
   (case-folded, accents stripped, apostrophes made spaces), so the words are
   listed here without accents ("mas", "fur", "nao"). Counting stays in C: a
   small Aho-Corasick automaton of " word " keys yields packed counters (each
-  language owns eight bits of one integer) that ``sum`` adds, and the bytes of
-  the sum are the counts.
+  language owns sixteen bits of one integer) that ``sum`` adds, and the 16-bit
+  lanes of the sum are the counts.
 
 When nothing is conclusive the answer is ``None`` and every language's terms apply.
 """
 
 from __future__ import annotations
 
+import sys
 from operator import itemgetter
 
 import ahocorasick
-
-from syndicator.tagging.normalize import normalize
 
 SAMPLE_CHARS = 300
 """How much of the start of a release is read: the title and about fifty words."""
 _UK_ONLY = "іїєґІЇЄҐ"
 _RU_ONLY = "ыэъёЫЭЪЁ"
-_POLISH_ONLY = "ł"
+_POLISH_ONLY = "łŁ"
 _POLISH_MARKED = "łąęśżŁŚŻ"
 _CYRILLIC_COMMON = "оаеи"
 _LATIN_COMMON = "eaoi"
@@ -64,7 +63,9 @@ _FUNCTION_WORDS = {
     "hu": "az hogy nem egy meg volt mint pedig szerint utan csak ezt vagy",
 }
 _LANGS = tuple(_FUNCTION_WORDS)
-_LANG_BITS = {lang: 1 << (8 * i) for i, lang in enumerate(_LANGS)}
+_LANE_BITS = 16
+"""Bits of one language's counter: more than the hits a sample can hold (see below)."""
+_LANG_BITS = {lang: 1 << (_LANE_BITS * i) for i, lang in enumerate(_LANGS)}
 _WORD_BITS: dict[str, int] = {}
 for _lang, _words in _FUNCTION_WORDS.items():
     for _word in _words.split():
@@ -74,7 +75,7 @@ for _word, _bits in _WORD_BITS.items():
     _WORDS.add_word(f" {_word} ", _bits)  # spaces: whole words only, no boundary checks
 _WORDS.make_automaton()
 _VALUE = itemgetter(1)
-_COUNT_BYTES = len(_LANGS)
+_COUNT_BYTES = len(_LANGS) * _LANE_BITS // 8
 
 
 def script_language(sample: str) -> str | None:
@@ -85,7 +86,8 @@ def script_language(sample: str) -> str | None:
     cyrillic = sum(sample.count(ch) for ch in _CYRILLIC_COMMON)
     latin = sum(sample.count(ch) for ch in _LATIN_COMMON)
     if cyrillic <= latin:
-        if _POLISH_ONLY in sample and sum(sample.count(ch) for ch in _POLISH_MARKED) >= 3:
+        polish = any(ch in sample for ch in _POLISH_ONLY)
+        if polish and sum(sample.count(ch) for ch in _POLISH_MARKED) >= 3:
             return "pl"
         return None
     uk = sum(sample.count(ch) for ch in _UK_ONLY)
@@ -95,16 +97,12 @@ def script_language(sample: str) -> str | None:
 
 def latin_language(normalised: str) -> str | None:
     """The language whose function words are most frequent in ``normalised`` (two at least)."""
-    # at most 2 × SAMPLE_CHARS are read: far fewer than 256 words, so no count spills over
+    # At most 2 × SAMPLE_CHARS are read, and a hit takes two characters at least
+    # (" w w w " holds a hit every two): far fewer hits than a 16-bit lane holds, so no
+    # count spills into its neighbour's.
     packed: int = sum(map(_VALUE, _WORDS.iter(f" {normalised[: 2 * SAMPLE_CHARS]} ")))
     if not packed:
         return None
-    counts = packed.to_bytes(_COUNT_BYTES, "little")
-    best = max(range(_COUNT_BYTES), key=counts.__getitem__)  # the first on a tie
+    counts = memoryview(packed.to_bytes(_COUNT_BYTES, sys.byteorder)).cast("H")
+    best = max(range(len(_LANGS)), key=counts.__getitem__)  # the first on a tie
     return _LANGS[best] if counts[best] > 1 else None
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text`` among the languages above, or None."""
-    sample = text[:SAMPLE_CHARS]
-    return script_language(sample) or latin_language(normalize(sample))

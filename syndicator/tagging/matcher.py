@@ -46,11 +46,16 @@ class TermSpec:
     checker: re.Pattern[str] | None
 
 
+def literal_length(key: str) -> int:
+    """How many characters of a normalised term come before its first wildcard."""
+    return min((i for i, ch in enumerate(key) if ch in WILDCARDS), default=len(key))
+
+
 def compile_term(term: str) -> TermSpec:
     """Normalise ``term`` and split it into the automaton key and a confirming regex."""
     text = normalize(term).strip()
-    cut = min((i for i, ch in enumerate(text) if ch in WILDCARDS), default=-1)
-    if cut == -1:
+    cut = literal_length(text)
+    if cut == len(text):
         if len(text) < _MIN_KEY:
             raise TaggingError(f"term {term!r} is too short to match reliably")
         return TermSpec(text, None)

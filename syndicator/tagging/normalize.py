@@ -95,19 +95,17 @@ def _general(text: str, cyrillic: bool) -> str:
     """The reference path: fold each distinct non-ASCII character once."""
     text = text.casefold()
     if not text.isascii():
+        others = _NON_ASCII
         if cyrillic:
+            # the few marked Cyrillic letters first, then only what is not plain Cyrillic
             for char, plain in (*_PUNCTUATION.items(), *_CYRILLIC_MARKED):
                 if char in text:
                     text = text.replace(char, plain)
-            for char in set(_NON_CYRILLIC.findall(text)):
-                folded = fold_char(char)
-                if folded != char:
-                    text = text.replace(char, folded)
-        else:
-            for char in set(_NON_ASCII.findall(text)):
-                folded = fold_char(char)
-                if folded != char:
-                    text = text.replace(char, folded)
+            others = _NON_CYRILLIC
+        for char in set(others.findall(text)):
+            folded = fold_char(char)
+            if folded != char:
+                text = text.replace(char, folded)
     # str.replace runs at memory speed; str.translate is several times slower here.
     for char in _ASCII_SPACES:
         if char in text:

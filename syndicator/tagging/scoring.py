@@ -288,17 +288,40 @@ def score(
         if len(entries) > 1:
             entries.sort(key=_FACTOR, reverse=True)
         result.evidence[topic] = [line for _, line in entries[: cfg.max_evidence]]
+    _yield_networks(result, bare, tax)
+    _apply_contexts(result, context_terms, tax)
+    return result
+
+
+def _yield_networks(result: Scored, bare: dict[int, float], tax: CompiledTaxonomy) -> None:
+    """Scale network terms never acted on by ``secondary`` where a ``yield_to`` topic is met.
+
+    ``bare`` holds, per topic, the contribution of its network terms that no action word
+    supported. Every decision reads the scores before any yield is applied.
+    """
+    scores = result.scores
+    yields: list[tuple[int, float, list[int]]] = []
     for topic, value in bare.items():
-        network = networks[topic]
-        main = [t for t in sorted(network.yield_to) if scores.get(t, 0.0) >= tax.thresholds[t]]
-        if main and value > 0:
-            scores[topic] -= value * (1.0 - network.secondary)
-            names = ", ".join(tax.topic_ids[t] for t in main)
-            result.evidence[topic].append(
-                f"secondary:network ×{network.secondary:g} (groups named, not acted on, in a "
-                f"{names} release)"
-            )
-    for c_index, terms in context_terms.items():
+        yield_to = sorted(tax.networks[topic].yield_to)
+        mains = [t for t in yield_to if scores.get(t, 0.0) >= tax.thresholds[t]]
+        if mains and value > 0:
+            yields.append((topic, value, mains))
+    for topic, value, mains in yields:
+        secondary = tax.networks[topic].secondary
+        scores[topic] -= value * (1.0 - secondary)
+        names = ", ".join(tax.topic_ids[t] for t in mains)
+        result.evidence[topic].append(
+            f"secondary:network ×{secondary:g} (groups named, not acted on, in a {names} release)"
+        )
+
+
+def _apply_contexts(
+    result: Scored, context_terms: dict[int, set[str]], tax: CompiledTaxonomy
+) -> None:
+    """Multiply the scores of a context's topics when enough of its words occur (rule order)."""
+    scores = result.scores
+    for c_index in sorted(context_terms):
+        terms = context_terms[c_index]
         rule = tax.contexts[c_index]
         if len(terms) < rule.min_hits:
             continue
@@ -307,7 +330,6 @@ def score(
             if topic in scores:
                 scores[topic] *= rule.factor
                 result.evidence[topic].append(f"context:{rule.name} ×{rule.factor:g} ({quoted})")
-    return result
 
 
 def _acted_on(

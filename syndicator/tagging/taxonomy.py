@@ -18,6 +18,7 @@ from typing import Any
 
 from syndicator.config import TaxonomySettings, TopicSettings
 from syndicator.errors import TaggingError
+from syndicator.tagging.matcher import literal_length
 from syndicator.tagging.normalize import normalize
 from syndicator.tagging.vocabulary import (
     ANY_LANG,
@@ -29,7 +30,7 @@ from syndicator.tagging.vocabulary import (
     load_vocabulary,
 )
 
-ALGORITHM = "2"
+ALGORITHM = "3"
 """Bump when the scoring code changes meaning, so stored tags are recomputed."""
 _CYRILLIC_ENDINGS = set("аяоеиыьйуюіїє")
 _INFLECTED = {"ru", "uk"}
@@ -86,10 +87,9 @@ class CompiledTaxonomy:
     topic_ids: tuple[str, ...]
     thresholds: tuple[float, ...]
     scoring: Scoring
-    languages: tuple[str, ...]
     patterns: tuple[str, ...]
     roles: Mapping[str, tuple[Role | None, ...]]
-    """Document language (or ``*`` for any other language) → role per pattern index."""
+    """Document language (a vocabulary language, or ``*`` for any other) → role per pattern."""
     contexts: tuple[ContextRule, ...]
     aliases: tuple[tuple[str, ...], ...]
     """Per topic: normalised labels and link fragments that declare it."""
@@ -152,19 +152,26 @@ class _Builder:
     def roles(self, lang: str) -> tuple[Role | None, ...]:
         """Role per pattern for documents in ``lang``; ``*`` means a language we lack."""
         out: list[Role | None] = []
-        for per_lang in self.entries.values():
+        for key, per_lang in self.entries.items():
             if lang == ANY_LANG:
                 chosen = list(per_lang.values())
             else:
                 chosen = [e for code, e in per_lang.items() if code in (lang, ANY_LANG)]
-            out.append(_merge(chosen) if chosen else None)
+            out.append(_merge(key, chosen) if chosen else None)
         return tuple(out)
 
 
-def _merge(entries: list[_Entry]) -> Role:
-    """One role from the entries of several languages; the specific language wins."""
-    entries = sorted(entries, key=lambda e: e.lang != ANY_LANG)
+def _merge(key: str, entries: list[_Entry]) -> Role:
+    """One role from the entries of several languages for the same normalised ``key``.
+
+    A language's own weight replaces the ``*`` one. Where several languages give the
+    term a weight (only for releases in a language without vocabulary, which use every
+    language's terms), the highest counts, so the order of the vocabulary file never
+    matters; evidence then names the last of those languages in code order.
+    """
+    entries = sorted(entries, key=lambda e: (e.lang != ANY_LANG, e.lang))
     weights: dict[int, float] = {}
+    specific: dict[int, float] = {}
     excludes: set[int] = set()
     context = -1
     country = None
@@ -175,10 +182,15 @@ def _merge(entries: list[_Entry]) -> Role:
         marker = marker or e.marker
         network |= e.network
         cue |= e.cue
-        weights.update(e.weights)
+        if e.lang == ANY_LANG:
+            weights.update(e.weights)
+        else:
+            for topic, weight in e.weights.items():
+                specific[topic] = max(weight, specific.get(topic, weight))
         excludes |= e.excludes
         context = e.context if e.context >= 0 else context
         country = e.country or country
+    weights.update(specific)
     main = entries[-1]
     return Role(
         term=main.term,
@@ -188,8 +200,8 @@ def _merge(entries: list[_Entry]) -> Role:
         context=context,
         country=country,
         marker=marker,
-        specificity=len(normalize(main.term).split("*")[0].split("~")[0]),
-        key=normalize(main.term).strip(),
+        specificity=literal_length(key),
+        key=key,
         positive=frozenset(t for t, w in weights.items() if w > 0),
         topical=bool(weights or excludes),
         network=frozenset(network & set(weights)),
@@ -282,8 +294,7 @@ def compile_vocabulary(
                 builder.entry(pattern, lang).country = code
     for heading in vocab.further_information:
         builder.entry(heading, ANY_LANG).marker = True
-    languages = vocab.languages
-    roles = {lang: builder.roles(lang) for lang in (*languages, ANY_LANG)}
+    roles = {lang: builder.roles(lang) for lang in (*vocab.languages, ANY_LANG)}
     patterns = tuple(builder.entries)
     digest_source: dict[str, Any] = {
         "algorithm": ALGORITHM,
@@ -298,7 +309,6 @@ def compile_vocabulary(
         topic_ids=topic_ids,
         thresholds=tuple(thresholds),
         scoring=vocab.scoring,
-        languages=languages,
         patterns=patterns,
         roles=roles,
         contexts=tuple(contexts),

@@ -96,3 +96,20 @@ def test_fit_thresholds_moves_thresholds_towards_the_labels(
     assert isinstance(fitted, TaxonomySettings)
     assert {t.id for t in fitted.topics} == set(base.ids)
     assert all(t.threshold is not None for t in fitted.topics)
+
+
+def test_fit_thresholds_separates_a_strong_negative_and_keeps_ties_at_the_default(
+    make_settings: Callable[..., TaxonomySettings],
+) -> None:
+    records = [
+        LabelledRecord("pos", "Bribery and corruption", "Officials took bribes.", ("corruption",)),
+        LabelledRecord("neg", "Bribery", "The novel's plot.", ()),
+    ]
+    tagger = Tagger.from_settings(make_settings())
+    pos, neg = (tagger.tag(r.title, r.text).scores["corruption"] for r in records)
+    assert 4.0 <= neg < pos  # the default threshold takes the negative too
+    fitted = {t.id: t.threshold for t in fit_thresholds(make_settings(), records).topics}
+    corruption = fitted["corruption"]
+    assert corruption is not None
+    assert neg < corruption <= pos
+    assert fitted["terrorism"] == 4.0  # no evidence either way: the configured value stays

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from syndicator.errors import TaggingError
+from syndicator.tagging.langdetect import latin_language, script_language
 from syndicator.tagging.matcher import Matcher, compile_term
 from syndicator.tagging.normalize import _general, normalize
 
@@ -86,3 +89,28 @@ def normalize_breaks(text: str) -> str:
 
 def test_every_word_follows_a_space_after_normalisation() -> None:
     assert normalize("(UNODC)/«drugs» 'cartel' #terror") == " unodc   drugs   cartel   terror"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Tráfico de drogas en Málaga", "Торгівля людьми: її жертви, йод", "Straße İstanbul Ærø"],
+)
+def test_decomposed_text_normalises_like_composed_text(text: str) -> None:
+    """Publishers send NFD text too (a letter, then its accent): the marks must vanish."""
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed != text
+    for cyrillic in (False, True):
+        assert normalize(decomposed, cyrillic) == normalize(text, cyrillic)
+
+
+def test_function_word_counts_do_not_spill_into_another_language() -> None:
+    # 256 hits of the one-letter Polish "w" would overflow an 8-bit counter
+    assert latin_language(" w" * 256) == "pl"
+    assert latin_language("") is None
+    assert latin_language("the") is None  # one hit is not enough
+
+
+def test_polish_letters_are_recognised_in_capitals_too() -> None:
+    assert script_language("ŁÓDŹ: ŚLĄSKA POLICJA ZATRZYMAŁA GANG") == "pl"
+    assert script_language("Łódź: śląska policja zatrzymała gang") == "pl"
+    assert script_language("Málaga: la policía detuvo a la banda") is None

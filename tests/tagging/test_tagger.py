@@ -6,12 +6,15 @@ two sentences in the style of a press release, in each supported language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from syndicator.config import TaxonomySettings
 from syndicator.tagging import TAGGER_VERSION_PREFIX, Tagger
+from syndicator.tagging.normalize import normalize
 
 OC, TIP, DRUG, CORR, TERR = (
     "organized-crime",
@@ -33,7 +36,7 @@ CASES = [
      "The people smugglers charged each migrant EUR 5,000 to cross the border.", {OC}),
     ("en-counterfeit-medicines", "en", "Operation targets fake online pharmacies",
      "Police seized counterfeit medicines and shut down illegal online pharmacies.", {OC}),
-    ("en-fatf", "en", "FATF updates its grey list",
+    ("en-fatf", "en", "FATF revises grey list of jurisdictions",
      "The Financial Action Task Force reviewed anti-money laundering and counter-terrorist "
      "financing regimes of several jurisdictions.", {OC, TERR}),
     ("en-seizure", "en", "Customs seize two tonnes of cocaine at the port",
@@ -276,3 +279,47 @@ def test_languages_without_vocabulary_use_every_language(
     result = tagger.tag(title, text)
     assert result.lang == lang
     assert set(result.topics) == expected, result.evidence
+
+
+EVIDENCE_QUOTE = re.compile(r'^(?:title|lead|body|late):"([^"]+)"')
+
+
+def test_evidence_quotes_text_that_is_in_the_release(tagger: Tagger) -> None:
+    """Every term line quotes what the scan matched, in the release's normalised text."""
+    checked = 0
+    for _, lang, title, text, _ in CASES:
+        result = tagger.tag(title, text, lang=lang)
+        haystack = f"{normalize(title)} . {normalize(text)}"
+        for lines in result.evidence.values():
+            for line in lines:
+                quoted = EVIDENCE_QUOTE.match(line)
+                if quoted is not None:
+                    assert quoted.group(1) in haystack, line
+                    checked += 1
+    assert checked > 50
+
+
+@pytest.mark.parametrize(
+    ("title", "text"), [("", ""), ("", "   "), ("Hi", ""), ("", "ok."), ("\n", "\r\n")]
+)
+def test_empty_and_tiny_releases_get_no_language_and_no_topics(
+    tagger: Tagger, title: str, text: str
+) -> None:
+    result = tagger.tag(title, text)
+    assert result.lang is None
+    assert result.topics == ()
+    assert result.scores == {}
+
+
+def test_a_given_language_code_is_normalised(tagger: Tagger) -> None:
+    assert tagger.tag("Corruption case", "Bribes were paid.", lang="EN").lang == "en"
+    assert tagger.tag("Corruption case", "Bribes were paid.", lang="pt-BR").lang == "pt"
+
+
+def test_one_tagger_shared_by_threads_gives_the_serial_answers(tagger: Tagger) -> None:
+    """The worker tags in a thread: concurrent calls must not disturb each other."""
+    jobs = [(title, text) for _, _, title, text, _ in CASES] * 8
+    serial = [tagger.tag(title, text) for title, text in jobs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        concurrent = list(pool.map(lambda job: tagger.tag(*job), jobs))
+    assert concurrent == serial

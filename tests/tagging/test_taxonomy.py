@@ -112,3 +112,32 @@ def test_bad_vocabulary_files_raise_tagging_errors(
 def test_missing_vocabulary_file_is_a_tagging_error(make_settings: Factory, tmp_path: Path) -> None:
     with pytest.raises(TaggingError, match="cannot read vocabulary"):
         Tagger.from_settings(make_settings(vocabulary=tmp_path / "absent.yaml"))
+
+
+def _two_language_vocabulary(first: str, second: str) -> str:
+    weights = {"en": 1.0, "de": 3.0}
+    blocks = "\n".join(f"      {lang}: {{korrupt: {weights[lang]}}}" for lang in (first, second))
+    return f"""
+languages: [en, de]
+topics:
+  corruption:
+    terms:
+{blocks}
+"""
+
+
+def test_every_language_release_takes_the_strongest_weight_whatever_the_file_order(
+    make_settings: Factory, tmp_path: Path
+) -> None:
+    """A release in a language without vocabulary meets every language's terms; where two
+    languages weigh the same term differently, the order of the file must not decide."""
+    scores = []
+    for order in (("en", "de"), ("de", "en")):
+        path = tmp_path / f"vocab-{'-'.join(order)}.yaml"
+        path.write_text(_two_language_vocabulary(*order), encoding="utf-8")
+        tagger = Tagger.from_settings(make_settings(vocabulary=path))
+        scores.append(tagger.tag("Korrupt", "", lang="xx").scores["corruption"])
+        # a release in a language with vocabulary takes that language's own weight
+        assert tagger.tag("Korrupt", "", lang="en").scores["corruption"] == 2.0
+        assert tagger.tag("Korrupt", "", lang="de").scores["corruption"] == 6.0
+    assert scores == [6.0, 6.0]
