@@ -10,8 +10,8 @@ One run (:func:`deliver_due`):
    they asked for alerts), then their digest if one is due (:mod:`.due`) and
    there is something new to put in it.
 
-Every message is *reserved* in the store's ledger before it is handed to the
-transport and *marked sent* after. A failure between the two leaves a pending
+Every message is rendered, then *reserved* in the store's ledger before it is
+handed to the transport, and *marked sent* after. A failure between the two leaves a pending
 dispatch that step 2 of the next run retries; the items it carries are never
 chosen for another message. So running again sends nothing twice and skips
 nothing. A subscriber whose message failed is reported (by address) and left
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from syndicator.config import Settings, SubscriberSettings
 from syndicator.deliver.due import digest_due, next_digest_at, schedule_for
-from syndicator.deliver.render import Renderer, sender_domain
+from syndicator.deliver.render import Rendered, Renderer
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.deliver.transports import OutboxTransport, SmtpTransport, Transport
 from syndicator.errors import DeliveryError
@@ -97,12 +97,13 @@ def deliver_due(
     """
     store.sync_subscribers([_subscriber(s) for s in settings.subscribers], now)
     renderer = Renderer(settings, signer_for(store, settings.delivery), templates_dir)
-    run = _Run(store, settings, renderer, now)
+    # Retries only mark dispatches sent; ``last_digest_at`` moved when the retried
+    # digest was reserved, so one read of the subscribers serves the whole run.
+    states = store.subscriber_states()
     with transport if transport is not None else make_transport(settings) as channel:
-        run.transport = channel
-        run.retry_pending()
-        # Read after the retries: a retried digest counts as the subscriber's last one.
-        for state in store.subscriber_states():
+        run = _Run(store, settings, renderer, channel, now)
+        run.retry_pending(states)
+        for state in states:
             run.serve(state)
     return run.report
 
@@ -122,25 +123,31 @@ class _Run:
     """The state of one deliver run: who failed, what was sent."""
 
     def __init__(
-        self, store: Storage, settings: Settings, renderer: Renderer, now: datetime
+        self,
+        store: Storage,
+        settings: Settings,
+        renderer: Renderer,
+        transport: Transport,
+        now: datetime,
     ) -> None:
         self.store = store
         self.settings = settings
         self.renderer = renderer
+        self.transport = transport
         self.now = now
         self.report = DeliveryReport()
         self.failed: set[str] = set()
-        self.transport: Transport | None = None
-        self.domain = sender_domain(settings.delivery.sender)
 
     # ---- pending ----------------------------------------------------------------------
 
-    def retry_pending(self) -> None:
-        states = {s.subscriber.email.lower(): s for s in self.store.subscriber_states()}
+    def retry_pending(self, states: Sequence[SubscriberState]) -> None:
+        """Send again what an earlier run reserved but never confirmed, as the same message."""
+        by_email = {s.subscriber.email.lower(): s for s in states}
         for dispatch in self.store.pending_dispatches():
-            state = states.get(dispatch.email.lower())
+            state = by_email.get(dispatch.email.lower())
             if state is None or state.unsubscribed_at is not None:
-                # Not sent, and never will be: they left. The items stay carried.
+                # Not sent while they are gone; the items stay carried, so nothing
+                # else is built from them. The dispatch stays pending in the ledger.
                 self.report.skipped += 1
                 continue
             if dispatch.email.lower() in self.failed:
@@ -152,7 +159,10 @@ class _Run:
                 continue
             if dispatch.kind == "alert":
                 items = items[:1]
-            if self._send(state.subscriber, dispatch, items):
+            rendered = self.renderer.render(
+                dispatch.kind, state.subscriber, items, dispatch.message_id, dispatch.created_at
+            )
+            if self._send(rendered, dispatch, len(items)):
                 self.report.retried += 1
 
     # ---- one subscriber ---------------------------------------------------------------
@@ -209,29 +219,27 @@ class _Run:
         kind: DeliveryKind,
         items: Sequence[StoredItem],
     ) -> bool:
-        message_id = make_msgid(idstring=kind, domain=self.domain)
+        """Render, reserve, send, mark sent: in this order.
+
+        Rendering comes first, with the Message-ID and date the reservation will
+        store, so a message that cannot be built leaves no pending dispatch behind
+        to fail again at the head of every later run.
+        """
+        message_id = make_msgid(idstring=kind, domain=self.renderer.domain)
+        rendered = self.renderer.render(kind, subscriber, items, message_id, self.now)
         dispatch = self.store.reserve_dispatch(
             subscriber.email, kind, [i.id for i in items], message_id, self.now
         )
-        return self._send(subscriber, dispatch, items)
+        return self._send(rendered, dispatch, len(items))
 
-    def _send(
-        self,
-        subscriber: Subscriber,
-        dispatch: Dispatch,
-        items: Sequence[StoredItem],
-    ) -> bool:
-        assert self.transport is not None
-        rendered = self.renderer.render(
-            dispatch.kind, subscriber, items, dispatch.message_id, dispatch.created_at
-        )
+    def _send(self, rendered: Rendered, dispatch: Dispatch, item_count: int) -> bool:
         try:
             self.transport.send(rendered)
         except DeliveryError as exc:
-            self.failed.add(subscriber.email.lower())
-            self.report.failures.append((subscriber.email, str(exc)))
+            self.failed.add(rendered.email.lower())
+            self.report.failures.append((rendered.email, str(exc)))
             log.warning("delivery failed: %s (dispatch %s stays pending)", exc, dispatch.id)
             return False
         self.store.mark_sent(dispatch.id, self.now)
-        self.report.sent.append((subscriber.email, dispatch.kind, len(items)))
+        self.report.sent.append((rendered.email, dispatch.kind, item_count))
         return True

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from syndicator.config import Settings
-from syndicator.deliver.templates import make_environment
+from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner
 from syndicator.models import StoredItem, Subscriber
 from syndicator.store.protocol import DeliveryKind
@@ -108,11 +108,15 @@ def one_line(text: str, limit: int = SUBJECT_CHARS) -> str:
 def safe_link(url: str | None) -> str | None:
     """The URL if it is an absolute http(s) link; anything else (``javascript:``...) is dropped.
 
-    Autoescaping stops markup injection but not a hostile scheme in ``href``.
+    Autoescaping stops markup injection but not a hostile scheme in ``href``. A
+    URL with whitespace or control characters inside is dropped too: in the
+    plain-text part a line break in it would start a line of the sender's choosing.
     """
     if not url:
         return None
     url = url.strip()
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -182,18 +186,24 @@ class Rendered:
     """A message ready for a transport, with the envelope addresses SMTP needs."""
 
     email: str
-    kind: DeliveryKind
     message: EmailMessage
     envelope_from: str
-    item_count: int
 
     @property
     def message_id(self) -> str:
         return str(self.message["Message-ID"])
 
 
+KINDS: tuple[DeliveryKind, ...] = ("digest", "alert")
+
+
 class Renderer:
-    """Builds digest and alert messages for one configuration and one signing key."""
+    """Builds digest and alert messages for one configuration and one signing key.
+
+    The templates are loaded when the renderer is made, once per run: a missing
+    or broken template fails the run before any message is reserved, and no
+    message pays for a template lookup.
+    """
 
     def __init__(
         self,
@@ -205,6 +215,14 @@ class Renderer:
         self.settings = settings
         self.signer = signer
         self.env = environment if environment is not None else make_environment(templates_dir)
+        self._templates = {
+            (kind, ext): load_template(self.env, f"email/{kind}.{ext}")
+            for kind in KINDS
+            for ext in ("txt", "html")
+        }
+        self.domain = sender_domain(settings.delivery.sender)
+        """Domain of the From address, for Message-IDs and List-Id."""
+        self._envelope_from = parseaddr(settings.delivery.sender)[1]
         self._topic_titles = {t.id: t.title for t in settings.taxonomy.topics}
         self._topic_links = {
             t.id: str(t.link) if t.link is not None else None for t in settings.taxonomy.topics
@@ -228,7 +246,8 @@ class Renderer:
             raise ValueError("an alert carries exactly one item")
         zone = ZoneInfo(subscriber.timezone)
         local_date = date.astimezone(zone)
-        context = self._common_context(kind, subscriber)
+        unsubscribe = unsubscribe_url(self.settings, self.signer.sign(subscriber.email))
+        context = self._common_context(kind, subscriber, unsubscribe)
         if kind == "digest":
             groups = self._groups(subscriber, items, zone)
             count = sum(len(g.items) for g in groups)
@@ -254,21 +273,18 @@ class Renderer:
             context |= {"item": view, "alert_topics": titles}
         subject = one_line(subject)
         context["subject"] = subject
-        text = self.env.get_template(f"email/{kind}.txt").render(context)
-        page = self.env.get_template(f"email/{kind}.html").render(context)
-        message = self._message(kind, subscriber, subject, text, page, message_id, date)
-        return Rendered(
-            email=subscriber.email,
-            kind=kind,
-            message=message,
-            envelope_from=parseaddr(self.settings.delivery.sender)[1],
-            item_count=len(items),
+        text = self._templates[kind, "txt"].render(context)
+        page = self._templates[kind, "html"].render(context)
+        message = self._message(
+            kind, subscriber, subject, (text, page), message_id, date, unsubscribe
         )
+        return Rendered(email=subscriber.email, message=message, envelope_from=self._envelope_from)
 
     # ---- context -----------------------------------------------------------------------
 
-    def _common_context(self, kind: DeliveryKind, subscriber: Subscriber) -> dict[str, object]:
-        token = self.signer.sign(subscriber.email)
+    def _common_context(
+        self, kind: DeliveryKind, subscriber: Subscriber, unsubscribe: str
+    ) -> dict[str, object]:
         return {
             "kind": kind,
             "kind_label": f"{subscriber.cadence} digest" if kind == "digest" else "alert",
@@ -278,7 +294,7 @@ class Renderer:
             "subscriber_email": subscriber.email,
             "subscriber_name": subscriber.name,
             "subscribed_topics": [self._topic_titles.get(t, t) for t in subscriber.topics],
-            "unsubscribe_url": unsubscribe_url(self.settings, token),
+            "unsubscribe_url": unsubscribe,
         }
 
     def _subscribed_topics(self, subscriber: Subscriber, stored: StoredItem) -> list[str]:
@@ -336,13 +352,13 @@ class Renderer:
         kind: DeliveryKind,
         subscriber: Subscriber,
         subject: str,
-        text: str,
-        page: str,
+        bodies: tuple[str, str],
         message_id: str,
         date: datetime,
+        unsubscribe: str,
     ) -> EmailMessage:
         delivery = self.settings.delivery
-        domain = sender_domain(delivery.sender)
+        text, page = bodies
         message = EmailMessage()
         message["From"] = delivery.sender
         message["To"] = (
@@ -356,8 +372,8 @@ class Renderer:
         message["Date"] = format_datetime(date.astimezone(UTC))
         message["Message-ID"] = message_id
         list_name = f"{self.settings.publish.title} {kind}s"
-        message["List-Id"] = formataddr((one_line(list_name), f"{kind}s.{domain}"))
-        links = [f"<{self._unsubscribe_link(subscriber)}>"]
+        message["List-Id"] = formataddr((one_line(list_name), f"{kind}s.{self.domain}"))
+        links = [f"<{unsubscribe}>"]
         if delivery.unsubscribe_mailto:
             mailto = delivery.unsubscribe_mailto.removeprefix("mailto:")
             links.append(f"<mailto:{mailto}?subject=unsubscribe>")
@@ -378,6 +394,3 @@ class Renderer:
         digest = hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
         message.set_boundary(f"=_{digest}")
         return message
-
-    def _unsubscribe_link(self, subscriber: Subscriber) -> str:
-        return unsubscribe_url(self.settings, self.signer.sign(subscriber.email))

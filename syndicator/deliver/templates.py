@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
 
+from syndicator.errors import OutputError
 from syndicator.resources import default_templates_dir
 
 
@@ -35,3 +44,23 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def load_template(env: Environment, name: str) -> Template:
+    """``name`` from ``env``, or an :class:`OutputError` naming it (missing or unparsable).
+
+    Templates are loaded when a run starts, so a broken one stops the run before
+    any message is reserved or any request is served.
+    """
+    try:
+        return env.get_template(name)
+    except TemplateNotFound as exc:
+        raise OutputError(f"email template {exc.name!r} not found in {_searchpath(env)}") from None
+    except TemplateSyntaxError as exc:
+        where = f"{exc.filename or name}:{exc.lineno}"
+        raise OutputError(f"email template {where}: {exc.message}") from None
+
+
+def _searchpath(env: Environment) -> str:
+    paths = getattr(env.loader, "searchpath", None)
+    return ", ".join(str(p) for p in paths) if paths else "the template loader"

@@ -32,8 +32,6 @@ from syndicator.errors import DeliveryError, OutputError
 class Transport(Protocol):
     """What the orchestration needs from a transport."""
 
-    name: str
-
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -73,8 +71,6 @@ class OutboxTransport:
     A reader of the folder (a test, an operator, a mail pickup daemon) never sees
     half a message, and a message already in the folder is not written again.
     """
-
-    name = "outbox"
 
     def __init__(self, outbox_dir: Path) -> None:
         self.outbox_dir = outbox_dir
@@ -121,8 +117,6 @@ class SmtpTransport:
     again. A recipient the server refuses fails that subscriber only: smtplib
     resets the transaction and the connection goes on serving the others.
     """
-
-    name = "smtp"
 
     def __init__(self, settings: SmtpSettings, context: ssl.SSLContext | None = None) -> None:
         self.settings = settings

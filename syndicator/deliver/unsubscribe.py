@@ -24,7 +24,7 @@ from pathlib import Path
 from aiohttp import web
 
 from syndicator.config import Settings
-from syndicator.deliver.templates import make_environment
+from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.store.protocol import Storage
 
@@ -53,9 +53,13 @@ def make_unsubscribe_app(
     templates_dir: Path | None = None,
     clock: Callable[[], datetime] = _utc_now,
 ) -> web.Application:
-    """An application serving ``path``; the store is opened at startup and closed at cleanup."""
-    env = make_environment(templates_dir)
-    template = env.get_template(PAGE)
+    """An application serving ``path``; the store is opened at startup and closed at cleanup.
+
+    The page template comes from ``templates_dir``, else the configured
+    ``templates_dir``, else the shipped templates (as for the messages).
+    """
+    env = make_environment(templates_dir or settings.templates_dir)
+    template = load_template(env, PAGE)
     app = web.Application()
 
     async def store_context(app: web.Application) -> AsyncIterator[None]:
@@ -90,7 +94,9 @@ def make_unsubscribe_app(
         email = request.app[SIGNER].verify(token) if token else None
         if email is None:
             return page("invalid", 400)
-        return page("confirm", 200, email=email, action=request.path_qs)
+        # Relative, so the form posts back to the URL the reader opened even when a
+        # proxy serves this app under another path (``delivery.unsubscribe_url``).
+        return page("confirm", 200, email=email, action=f"?{request.query_string}")
 
     async def unsubscribe(request: web.Request) -> web.Response:
         token = request.query.get("token", "")

@@ -91,11 +91,15 @@ def render_outputs(
     check_topic_ids(settings)
     pub = settings.publish
     counts = store.topic_counts()
+    recent = {t.id: store.recent_items(t.id, pub.max_entries) for t in settings.taxonomy.topics}
     topics = [
-        build_channel(settings, t, store.recent_items(t.id, pub.max_entries), counts.get(t.id, 0))
+        build_channel(settings, t, recent[t.id], counts.get(t.id, 0))
         for t in settings.taxonomy.topics
     ]
-    everything = build_channel(settings, None, store.recent_items(None, pub.max_entries))
+    # The newest items of all topics are among the newest of each topic, so the
+    # all-topics channel needs no query of its own, and an item tagged only with a
+    # topic since removed from the taxonomy cannot slip into it without a category.
+    everything = build_channel(settings, None, [i for items in recent.values() for i in items])
     channels = [everything, *topics]
 
     outputs: dict[str, bytes] = {}

@@ -219,7 +219,7 @@ def build_entry(
         author=text.one_line(record.author) if record.author else None,
         source_id=record.source_id,
         source_title=sources.get(record.source_id, record.source_id),
-        lang=record.lang,
+        lang=text.one_line(record.lang or "") or None,
         topics=tuple(topics[t] for t in _ordered_topics(item.topics, topics)),
     )
 
@@ -252,9 +252,12 @@ def build_channel(
     base_url = settings.base_url_text
     sources = source_titles(settings)
     site_title = one_line_or(pub.title, "Syndicator")
+    # An item none of whose topics is configured any more would be an entry
+    # without a category: untagged, as far as publishing is concerned.
+    tagged = [i for i in items if not topics.keys().isdisjoint(i.topics)]
     entries = tuple(
         build_entry(i, page if has_page else None, base_url, topics, sources)
-        for i in newest_first(items, pub.max_entries)
+        for i in newest_first(tagged, pub.max_entries)
     )
     if topic is None or ref is None:
         title = site_title

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, TemplateNotFound, TemplateSyntaxError
+from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from syndicator.errors import OutputError
 from syndicator.publish.channels import MEDIA_TYPES, Channel
@@ -73,14 +73,21 @@ def render_topic(env: Environment, site: Site, channel: Channel) -> bytes:
 
 
 def _render(env: Environment, name: str, **context: Any) -> bytes:
+    """Render one page; any template fault becomes an :class:`OutputError` naming the template.
+
+    ``extends``, ``include`` and ``import`` are resolved while rendering, so a
+    missing or broken base template, like a misspelt variable, surfaces here and
+    not in ``get_template``.
+    """
     try:
-        template = env.get_template(name)
+        return env.get_template(name).render(feed_links=feed_links, **context).encode("utf-8")
     except TemplateNotFound as exc:
         raise OutputError(f"page template {exc.name!r} not found in {_searchpath(env)}") from None
     except TemplateSyntaxError as exc:
         where = f"{exc.filename or name}:{exc.lineno}"
         raise OutputError(f"page template {where}: {exc.message}") from None
-    return template.render(feed_links=feed_links, **context).encode("utf-8")
+    except TemplateError as exc:
+        raise OutputError(f"page template {name}: {exc.message}") from exc
 
 
 def _searchpath(env: Environment) -> str:

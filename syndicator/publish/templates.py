@@ -1,7 +1,8 @@
-"""Where the page templates live and how Jinja2 is set up for them.
+"""How Jinja2 is set up for the page templates.
 
-The lookup of the templates folder is in :func:`default_templates_dir` alone,
-so moving the templates into package data later changes one line.
+Where the templates folder is found is decided in one place for every stage,
+:func:`syndicator.resources.default_templates_dir`; pages live in its
+``pages/`` sub-folder.
 """
 
 from __future__ import annotations

@@ -305,3 +305,55 @@ def test_unwritable_outbox_raises_output_error(
     with pytest.raises(OutputError, match="outbox"):
         deliver_due(store, settings, T0)
     assert store.pending_dispatches() == []  # nothing reserved before the transport opened
+
+
+def test_a_message_that_cannot_be_rendered_is_never_reserved(
+    store: SqlStore, feeder: Feeder, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Render before reserve: a fault in rendering leaves no pending dispatch to block later runs."""
+    from syndicator.deliver.render import Renderer
+
+    settings = make_settings()
+    feeder.add("Bribery in ports", ("corruption",), T0)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Renderer, "render", broken)
+        with pytest.raises(RuntimeError, match="template bug"):
+            deliver_due(store, settings, T0)
+    assert store.pending_dispatches() == []
+    assert deliver_due(store, settings, T0).sent == [("ann@example.org", "digest", 1)]
+
+
+def test_missing_email_template_fails_before_anything_is_reserved(
+    store: SqlStore, feeder: Feeder, make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    with pytest.raises(OutputError, match=r"email/digest\.txt"):
+        deliver_due(store, settings, T0, templates_dir=tmp_path / "no-templates")
+    assert store.pending_dispatches() == []
+    assert outbox(settings) == []
+
+
+def test_pending_dispatch_of_a_reader_who_unsubscribed_is_not_sent(
+    store: SqlStore,
+    feeder: Feeder,
+    make_settings: MakeSettings,
+    smtp_server: tuple[Collecting, int],
+) -> None:
+    handler, port = smtp_server
+    settings = smtp_settings(make_settings, port)
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    handler.refuse.add("bob@example.org")
+    assert [f[0] for f in deliver_due(store, settings, T0).failures] == ["bob@example.org"]
+    assert store.unsubscribe("bob@example.org", T0 + timedelta(minutes=5))
+
+    handler.refuse.clear()
+    later = deliver_due(store, settings, T0 + timedelta(minutes=15))
+    assert later.sent == []
+    assert later.retried == 0
+    assert later.skipped == 2  # the pending dispatch and Bob himself
+    assert [m.rcpt_tos for m in handler.messages] == [["ann@example.org"], ["cy@example.org"]]

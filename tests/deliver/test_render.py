@@ -175,7 +175,9 @@ def test_excerpt_and_links() -> None:
     assert len(cut) <= 51
     assert excerpt("<p>a</p><p>b</p><script>x()</script>") == "a b"
     assert safe_link("https://ok.example/a?b=1") == "https://ok.example/a?b=1"
-    for bad in [None, "", "javascript:alert(1)", "data:text/html,x", "//no-scheme", "ftp://x/y"]:
+    bad_links = [None, "", "javascript:alert(1)", "data:text/html,x", "//no-scheme", "ftp://x/y"]
+    bad_links += ["https://ok.example/a\nInjected line", "https://ok.example/a b", "http://x/\x00"]
+    for bad in bad_links:
         assert safe_link(bad) is None
 
 

@@ -37,3 +37,12 @@ def test_key_is_created_once_and_kept(store: SqlStore, make_settings, monkeypatc
     assert signer_for(store, settings.delivery).verify(token) == "ann@example.org"
     monkeypatch.setenv("SYNDICATOR_SIGNING_KEY", "from-env")
     assert signer_for(store, settings.delivery).verify(token) is None
+
+
+def test_characters_outside_the_alphabet_are_not_skipped() -> None:
+    """A lenient decoder would accept many spellings of one token; only the minted one counts."""
+    signer = TokenSigner("key")
+    head, _, mac = signer.sign("ann@example.org").partition(".")
+    assert signer.verify(f"{head}.{mac}") == "ann@example.org"
+    assert signer.verify(f"{head}!.{mac}") is None
+    assert signer.verify(f"{head}.{mac[:4]}*{mac[4:]}") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -148,3 +149,25 @@ async def test_link_from_a_delivered_digest_stops_the_next_one(
         assert later.skipped == 1
     finally:
         store.close()
+
+
+async def test_confirmation_form_posts_back_to_the_url_that_was_opened(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """Relative action: behind a proxy that serves the app under another path it still works."""
+    response = await client.get("/unsubscribe", params={"token": TOKEN})
+    page = await response.text()
+    assert f'<form method="post" action="?token={TOKEN}">' in page
+
+
+async def test_page_template_comes_from_the_configured_templates_dir(
+    db_url: str, make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    custom = tmp_path / "custom"
+    (custom / "email").mkdir(parents=True)
+    (custom / "email" / "unsubscribe_page.html").write_text("custom {{ state }}\n")
+    settings = make_settings(templates_dir=str(custom))
+    app = make_unsubscribe_app(lambda: open_store(db_url), settings)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        response = await test_client.get("/unsubscribe", params={"token": TOKEN})
+        assert await response.text() == "custom confirm\n"

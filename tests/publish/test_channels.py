@@ -166,3 +166,22 @@ def test_topic_ids_that_clash_with_file_names_are_refused(
     with pytest.raises(ConfigError, match=reserved):
         check_topic_ids(clashing)
     check_topic_ids(settings)
+
+
+def test_item_of_retired_topics_only_is_in_no_channel(make_settings: SettingsFactory) -> None:
+    """Its topics were removed from the taxonomy: it would be an entry without a category."""
+    settings = make_settings()
+    retired = stored(1, topics=("retired-topic",))
+    current = stored(2)
+    for topic in (None, settings.taxonomy.topics[0]):
+        channel = build_channel(settings, topic, [retired, current])
+        assert [e.title for e in channel.entries] == ["Release 2"]
+        assert all(e.topics for e in channel.entries)
+
+
+def test_entry_language_is_cleaned(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    (entry,) = build_channel(settings, None, [stored(1, lang="en\x00\ud800")]).entries
+    assert entry.lang == "en"
+    (blank,) = build_channel(settings, None, [stored(1, lang=" ")]).entries
+    assert blank.lang is None

@@ -98,3 +98,20 @@ def test_broken_template_raises_output_error(settings: Settings, tmp_path: Path)
     channel = build_channel(settings, settings.taxonomy.topics[0], [], 0)
     with pytest.raises(OutputError, match=r"topic\.html"):
         render_topic(page_environment(tmp_path), SITE, channel)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{% extends "missing-base.html" %}', "missing-base.html"),  # resolved while rendering
+        ("{{ chanel.title }}", "chanel"),  # StrictUndefined: a misspelt variable
+    ],
+)
+def test_faults_found_while_rendering_raise_output_error(
+    settings: Settings, tmp_path: Path, body: str, message: str
+) -> None:
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "topic.html").write_text(body)
+    channel = build_channel(settings, settings.taxonomy.topics[0], [], 0)
+    with pytest.raises(OutputError, match=message):
+        render_topic(page_environment(tmp_path), SITE, channel)

@@ -191,3 +191,17 @@ def test_reserved_topic_id_is_refused_before_writing(
     with pytest.raises(ConfigError, match="all"):
         publish(filled, settings.model_copy(update={"taxonomy": taxonomy}), NOW)
     assert not settings.publish.output_dir.exists()
+
+
+def test_all_topics_feed_has_no_entry_without_a_category(
+    store: SqlStore, make_settings: SettingsFactory
+) -> None:
+    """An item tagged only with a topic since removed from the taxonomy is in no feed."""
+    fill(store, [(make_item(0), ["retired-topic"]), (make_item(1), ["terrorism"])])
+    settings = make_settings(max_entries=1)
+    publish(store, settings, NOW)
+    out = settings.publish.output_dir
+    for ext in ("rss", "atom"):
+        parsed = feedparser.parse((out / f"all.{ext}").read_bytes())
+        assert [e.title for e in parsed.entries] == ["Release 1"], ext
+        assert all(e.tags for e in parsed.entries)
