@@ -24,11 +24,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from syndicator import text
 from syndicator.config import Settings
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner
@@ -83,12 +84,8 @@ def plain_text(fragment: str) -> str:
 
 
 def excerpt(fragment: str, limit: int = EXCERPT_CHARS) -> str:
-    """The first ``limit`` characters of the text, cut at a word and marked with an ellipsis."""
-    text = plain_text(fragment)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-    return cut.rstrip(" ,;:.-") + "…"
+    """The first ``limit`` characters of the visible text, cut at a word, with an ellipsis."""
+    return text.excerpt(plain_text(fragment), limit)
 
 
 def _best_excerpt(summary: str, content: str) -> str:
@@ -97,33 +94,6 @@ def _best_excerpt(summary: str, content: str) -> str:
     if len(short) >= MIN_SUMMARY_CHARS or not content:
         return short or excerpt(content)
     return excerpt(content)
-
-
-def one_line(text: str, limit: int = SUBJECT_CHARS) -> str:
-    """Header-safe text: no line breaks (header injection), bounded length."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) link; anything else (``javascript:``...) is dropped.
-
-    Autoescaping stops markup injection but not a hostile scheme in ``href``. A
-    URL with whitespace or control characters inside is dropped too: in the
-    plain-text part a line break in it would start a line of the sender's choosing.
-    """
-    if not url:
-        return None
-    url = url.strip()
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    return url
 
 
 def display_date(item: StoredItem, zone: ZoneInfo) -> str:
@@ -271,12 +241,12 @@ class Renderer:
             view = self._view(stored, zone, also=())
             subject = f"[{self.settings.publish.title}] {', '.join(titles)}: {view.title}"
             context |= {"item": view, "alert_topics": titles}
-        subject = one_line(subject)
+        subject = text.one_line(subject, SUBJECT_CHARS)
         context["subject"] = subject
-        text = self._templates[kind, "txt"].render(context)
+        plain = self._templates[kind, "txt"].render(context)
         page = self._templates[kind, "html"].render(context)
         message = self._message(
-            kind, subscriber, subject, (text, page), message_id, date, unsubscribe
+            kind, subscriber, subject, (plain, page), message_id, date, unsubscribe
         )
         return Rendered(email=subscriber.email, message=message, envelope_from=self._envelope_from)
 
@@ -307,8 +277,8 @@ class Renderer:
         item = stored.item
         return ItemView(
             id=stored.id,
-            title=one_line(item.title, 300) or "(untitled)",
-            link=safe_link(item.link),
+            title=text.one_line(item.title, 300) or "(untitled)",
+            link=text.safe_url(item.link),
             source=self._source_titles.get(item.source_id, item.source_id),
             date=display_date(stored, zone),
             summary=_best_excerpt(item.summary, item.content),
@@ -358,11 +328,14 @@ class Renderer:
         unsubscribe: str,
     ) -> EmailMessage:
         delivery = self.settings.delivery
-        text, page = bodies
+        plain, page = bodies
         message = EmailMessage()
         message["From"] = delivery.sender
         message["To"] = (
-            Address(display_name=one_line(subscriber.name), addr_spec=subscriber.email)
+            Address(
+                display_name=text.one_line(subscriber.name, SUBJECT_CHARS),
+                addr_spec=subscriber.email,
+            )
             if subscriber.name
             else subscriber.email
         )
@@ -372,7 +345,9 @@ class Renderer:
         message["Date"] = format_datetime(date.astimezone(UTC))
         message["Message-ID"] = message_id
         list_name = f"{self.settings.publish.title} {kind}s"
-        message["List-Id"] = formataddr((one_line(list_name), f"{kind}s.{self.domain}"))
+        message["List-Id"] = formataddr(
+            (text.one_line(list_name, SUBJECT_CHARS), f"{kind}s.{self.domain}")
+        )
         links = [f"<{unsubscribe}>"]
         if delivery.unsubscribe_mailto:
             mailto = delivery.unsubscribe_mailto.removeprefix("mailto:")
@@ -385,7 +360,7 @@ class Renderer:
             message["Precedence"] = "bulk"
         else:
             message["Precedence"] = "list"
-        message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        message.set_content(plain, subtype="plain", charset="utf-8", cte="quoted-printable")
         message.add_alternative(page, subtype="html", charset="utf-8", cte="quoted-printable")
         for part in message.iter_parts():
             del part["MIME-Version"]  # belongs to the top level only

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syndicator import text
 from syndicator.config import Settings, TopicSettings
 from syndicator.errors import ConfigError
 from syndicator.models import StoredItem
-from syndicator.publish import text
 
 ALL = "all"
 """Channel key (and file stem) of the feeds carrying every topic."""

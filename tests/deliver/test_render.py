@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicator.deliver.render import Renderer, display_date, excerpt, safe_link
+from syndicator.deliver.render import Renderer, display_date, excerpt
 from syndicator.deliver.tokens import TokenSigner
 from syndicator.models import Item, StoredItem, Subscriber, Tagging
+from syndicator.text import safe_url as safe_link
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)

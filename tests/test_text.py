@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicator.publish import text
+from syndicator import text
 
 
 def test_clean_strips_characters_xml_forbids_and_c1_controls() -> None:

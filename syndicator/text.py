@@ -1,10 +1,11 @@
-"""Text hygiene for everything we publish, in one place.
+"""Text hygiene for everything we show to readers (feeds, pages, email), in one place.
 
 Stored item text is plain text written by someone else: it may carry control
 characters that XML 1.0 forbids (lxml refuses them outright, so one stray
-``\\x0b`` in a title would fail the whole feed), odd whitespace, and links with
-schemes a browser would execute. Every builder takes its strings through these
-functions so the rules live here and nowhere else.
+``\\x0b`` in a title would fail the whole feed), odd whitespace, line breaks
+that would inject a header line, and links with schemes a browser would
+execute. Publishing and delivery take their strings through these functions so
+the rules live here and nowhere else.
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ def clean(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
-def one_line(text: str) -> str:
-    """Cleaned text with every run of whitespace collapsed to one space (titles)."""
-    return _SPACES.sub(" ", clean(text)).strip()
+def one_line(text: str, limit: int | None = None) -> str:
+    """Cleaned text with every run of whitespace collapsed to one space (titles, headers),
+    cut to ``limit`` characters with an ellipsis when given."""
+    flat = _SPACES.sub(" ", clean(text)).strip()
+    if limit is None or len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rstrip() + "…"
 
 
 def paragraphs(text: str) -> tuple[str, ...]:
@@ -69,13 +74,15 @@ def safe_url(url: str | None) -> str | None:
     """
     if not url:
         return None
-    candidate = clean(url).strip()
+    candidate = url.strip()
+    # Whitespace or a control character inside would, in a plain-text email part,
+    # start a line of the sender's choosing.
+    if any(c.isspace() or not c.isprintable() for c in candidate):
+        return None
     try:
         parts = urlsplit(candidate)
     except ValueError:
         return None
-    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc or any(
-        c.isspace() for c in candidate
-    ):
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
         return None
     return candidate
