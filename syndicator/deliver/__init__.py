@@ -146,8 +146,9 @@ class _Run:
         for dispatch in self.store.pending_dispatches():
             state = by_email.get(dispatch.email.lower())
             if state is None or state.unsubscribed_at is not None:
-                # Not sent while they are gone; the items stay carried, so nothing
-                # else is built from them. The dispatch stays pending in the ledger.
+                # They left before it went out: it never will, so the ledger forgets it
+                # (and a reader who comes back gets its items in their next digest).
+                self.store.cancel_dispatch(dispatch.id)
                 self.report.skipped += 1
                 continue
             if dispatch.email.lower() in self.failed:
@@ -155,7 +156,7 @@ class _Run:
             items = [i for i in map(self.store.get_item, dispatch.item_ids) if i is not None]
             if not items:
                 log.warning("dispatch %s carries no items that still exist", dispatch.id)
-                self.store.mark_sent(dispatch.id, self.now)
+                self.store.cancel_dispatch(dispatch.id)
                 continue
             if dispatch.kind == "alert":
                 items = items[:1]

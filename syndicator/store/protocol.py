@@ -152,6 +152,11 @@ class Storage(Protocol):
 
     def mark_sent(self, dispatch_id: int, now: datetime) -> None: ...
 
+    def cancel_dispatch(self, dispatch_id: int) -> None:
+        """Forget a reserved message that will never be sent (its reader left): its items
+        count as not carried again, so a reader who comes back gets them."""
+        ...
+
     def pending_dispatches(self) -> list[Dispatch]:
         """Reserved but never confirmed sent: a crash or a transport failure; retried."""
         ...

@@ -639,6 +639,13 @@ class SqlStore:
                 update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(sent_at=now)
             )
 
+    def cancel_dispatch(self, dispatch_id: int) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.dispatch_items).where(t.dispatch_items.c.dispatch_id == dispatch_id)
+            )
+            conn.execute(delete(t.dispatches).where(t.dispatches.c.id == dispatch_id))
+
     def pending_dispatches(self) -> list[Dispatch]:
         with self._read() as conn:
             rows = conn.execute(

@@ -357,3 +357,9 @@ def test_pending_dispatch_of_a_reader_who_unsubscribed_is_not_sent(
     assert later.retried == 0
     assert later.skipped == 2  # the pending dispatch and Bob himself
     assert [m.rcpt_tos for m in handler.messages] == [["ann@example.org"], ["cy@example.org"]]
+    # The ledger forgets the message that never went out: no pending retry is left, and
+    # if Bob comes back his next digest carries the item.
+    assert store.pending_dispatches() == []
+    assert store.resubscribe("bob@example.org")
+    back = deliver_due(store, settings, T0 + timedelta(days=1, minutes=15))
+    assert [(email, kind) for email, kind, _ in back.sent] == [("bob@example.org", "digest")]

@@ -241,3 +241,17 @@ def test_identities_of_a_source(store: SqlStore) -> None:
     store.apply_collect(ok(item("link:https://x/1"), item("link:https://x/2")), NOW)
     assert store.identities("src") == {"link:https://x/1", "link:https://x/2"}
     assert store.identities("other") == frozenset()
+
+
+def test_cancelled_dispatch_releases_its_items(store: SqlStore) -> None:
+    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    store.apply_collect(ok(item("1")), NOW)
+    tag(store, ("corruption",))
+    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<c1@x>", NOW)
+    assert store.unsent_items("a@x.org", ["corruption"], "digest", limit=5) == []
+    store.cancel_dispatch(dispatch.id)
+    assert store.pending_dispatches() == []
+    assert [s.id for s in store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)] == [
+        stored.id
+    ]
