@@ -87,6 +87,28 @@ class Cycle:
             caching=state.caching if state else None,
         )
 
+    def ok(
+        self,
+        source: FeedSource | PageSource,
+        response: Response,
+        items: tuple[Item, ...],
+        warnings: Sequence[str],
+    ) -> CollectResult:
+        """The result of a source whose URL answered 2xx, with its validators kept."""
+        return CollectResult(
+            source_id=source.id,
+            status="ok",
+            items=items,
+            caching=Caching(
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            ),
+            http_status=response.status,
+            next_fetch_at=self.success_time(source, response.headers),
+            permanent_url=response.permanent_url,
+            warnings=tuple(warnings),
+        )
+
     def success_time(self, source: AnySource, headers: Mapping[str, str]) -> datetime:
         return schedule.next_after_success(
             self.now,
@@ -200,22 +222,7 @@ class Cycle:
                 self, items, source.full_text_limit, state, self.known_identities(source.id)
             )
             warnings.extend(more)
-        return CollectResult(
-            source_id=source.id,
-            status="ok",
-            items=items,
-            caching=caching_of(response),
-            http_status=response.status,
-            next_fetch_at=self.success_time(source, response.headers),
-            permanent_url=response.permanent_url,
-            warnings=tuple(warnings),
-        )
-
-
-def caching_of(response: Response) -> Caching:
-    return Caching(
-        etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
-    )
+        return self.ok(source, response, items, warnings)
 
 
 async def collect_all(

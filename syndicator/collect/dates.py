@@ -63,13 +63,14 @@ def parse_date(text: str | None) -> datetime | None:
     text = text.strip()
     if not text:
         return None
+    # OverflowError: a year-1 or year-9999 date whose offset moves it out of range in UTC.
     try:
         return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
         return as_utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     return find_date(text, anchored=True)
 

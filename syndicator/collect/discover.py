@@ -14,9 +14,9 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from syndicator.collect.feeds import parse_feed
-from syndicator.collect.http import Fetcher, FetchError
+from syndicator.collect.http import Fetcher, FetchError, Response
 from syndicator.collect.parsed import ParseFailure
+from syndicator.collect.parsing import parse_guarded
 from syndicator.config import CollectSettings
 from syndicator.errors import SourceError
 
@@ -54,22 +54,25 @@ def alternate_links(body: bytes, base_url: str) -> list[str]:
     return links
 
 
-async def _probe(fetcher: Fetcher, url: str, settings: CollectSettings) -> DiscoveredFeed | None:
-    try:
-        response = await fetcher.fetch(url)
-        if response.status != 200:
-            return None
-        parsed = parse_feed(
-            response.body, response.headers, response.url, source_id="discover", settings=settings
-        )
-    except (FetchError, ParseFailure):
-        return None
+def _describe(response: Response, settings: CollectSettings) -> DiscoveredFeed:
+    """The feed ``response`` holds; ParseFailure when it holds none (or a hostile one)."""
+    parsed = parse_guarded(
+        response.body, response.headers, response.url, "discover", settings, None
+    )
     return DiscoveredFeed(
         url=response.url,
         title=parsed.title,
         kind=parsed.kind,
         sample_titles=tuple(i.title for i in parsed.items[:5]),
     )
+
+
+async def _probe(fetcher: Fetcher, url: str, settings: CollectSettings) -> DiscoveredFeed | None:
+    try:
+        response = await fetcher.fetch(url)
+        return _describe(response, settings) if response.status == 200 else None
+    except (FetchError, ParseFailure):
+        return None
 
 
 async def discover(url: str, settings: CollectSettings) -> list[DiscoveredFeed]:
@@ -80,37 +83,19 @@ async def discover(url: str, settings: CollectSettings) -> list[DiscoveredFeed]:
                 "http_error", f"{url} answered HTTP {response.status}", status=response.status
             )
         try:
-            parsed = parse_feed(
-                response.body,
-                response.headers,
-                response.url,
-                source_id="discover",
-                settings=settings,
-            )
-            return [
-                DiscoveredFeed(
-                    response.url,
-                    parsed.title,
-                    parsed.kind,
-                    tuple(i.title for i in parsed.items[:5]),
-                )
-            ]
+            return [_describe(response, settings)]
         except ParseFailure:
             pass
         candidates = alternate_links(response.body, response.url)
-        candidates += [
-            urljoin(response.url, p)
-            for p in COMMON_PATHS
-            if urljoin(response.url, p) not in candidates
-        ]
-        found = await asyncio.gather(*(_probe(fetcher, c, settings) for c in candidates))
-    out: list[DiscoveredFeed] = []
-    seen: set[str] = set()
+        candidates += [urljoin(response.url, p) for p in COMMON_PATHS]
+        found = await asyncio.gather(
+            *(_probe(fetcher, c, settings) for c in dict.fromkeys(candidates))
+        )
+    out: dict[str, DiscoveredFeed] = {}
     for feed in found:
-        if feed is not None and feed.url not in seen:
-            seen.add(feed.url)
-            out.append(feed)
-    return out
+        if feed is not None:
+            out.setdefault(feed.url, feed)
+    return list(out.values())
 
 
 def discover_feeds(url: str, settings: CollectSettings) -> list[DiscoveredFeed]:

@@ -11,8 +11,8 @@ import logging
 from dataclasses import replace
 
 from syndicator.collect.dates import parse_date
-from syndicator.collect.parsed import ParseFailure
-from syndicator.collect.releases.common import Release, ReleaseError, structure
+from syndicator.collect.parsed import parse_errors
+from syndicator.collect.releases.common import Release, structure
 from syndicator.collect.releases.html import read_html
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -54,15 +54,5 @@ def extract_guarded(body: bytes, url: str) -> Release:
     Runs in a parse worker (or a thread when there are none): only exceptions
     that pickle by their arguments may leave it, and none may be a bug's.
     """
-    try:
+    with parse_errors(f"reading {url}"):
         return extract_article(body)
-    except (ReleaseError, ParseFailure):
-        raise
-    except MemoryError:
-        raise ParseFailure("parse_error", f"reading {url} ran out of memory") from None
-    except RecursionError:
-        raise ParseFailure("parse_error", f"reading {url} failed: nesting too deep") from None
-    except Exception as exc:
-        raise ParseFailure(
-            "parse_error", f"reading {url} failed: {type(exc).__name__}: {exc}"
-        ) from None

@@ -40,6 +40,10 @@ def strip_dtd(body: bytes) -> bytes:
     return cleaned + body[65536:]
 
 
+def _content_type(headers: Mapping[str, str]) -> str:
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+
+
 def _is_html(detail: Any) -> bool:
     kind = str(detail.get("type", "")) if isinstance(detail, Mapping) else ""
     return kind in _HTML_TYPES or kind == "html" or kind == "xhtml"
@@ -104,14 +108,13 @@ def parse_fast(
     Everything here runs in C parsers (json, expat without entities) plus our
     bounded normalisation, so it is safe to run in-process.
     """
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if looks_like_json(body, content_type):
+    if looks_like_json(body, _content_type(headers)):
         return parse_json_feed(body, source_id=source_id, settings=settings, lang=lang)
     fast = read_fast(body, url)
     if fast is None:
         return None
     items, warnings = build_items(
-        fast.entries[: settings.max_entries + 1],
+        fast.entries,
         source_id=source_id,
         settings=settings,
         lang=lang or fast.language,
@@ -129,7 +132,7 @@ def parse_with_feedparser(
     lang: str | None = None,
 ) -> ParsedFeed:
     """The reference path: feedparser on the DTD-stripped bytes, lenient with broken XML."""
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    content_type = _content_type(headers)
     response_headers = {k.lower(): v for k, v in headers.items()}
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # already decoded by our client

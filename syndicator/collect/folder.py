@@ -7,6 +7,7 @@ folder's other files are still collected. A missing folder fails the source.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from syndicator.collect.items import make_item
 from syndicator.collect.releases import ReleaseError, read_release
 from syndicator.config import CollectSettings, FolderSource
 from syndicator.models import Item
+
+log = logging.getLogger("syndicator.collect")
 
 
 class FolderError(Exception):
@@ -77,7 +80,9 @@ def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
         except ReleaseError as exc:
             warnings.append(f"{relative}: cannot be read as a release ({exc}); skipped")
             continue
-        except (ValueError, LookupError) as exc:
+        except Exception as exc:  # a file the readers' libraries choke on fails alone
+            if not isinstance(exc, ValueError | LookupError | RecursionError):
+                log.warning("reading %s failed unexpectedly", path, exc_info=True)
             warnings.append(
                 f"{relative}: cannot be read as a release ({type(exc).__name__}: {exc}); skipped"
             )

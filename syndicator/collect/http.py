@@ -22,7 +22,7 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -36,7 +36,6 @@ from syndicator.collect.safety import (
     DetachedResolver,
     GuardedResolver,
     ip_literal,
-    peer_address,
 )
 from syndicator.config import CollectSettings
 from syndicator.models import Caching
@@ -76,8 +75,6 @@ class Response:
     headers: Mapping[str, str]
     body: bytes = b""
     permanent_url: str | None = None
-    redirected: bool = False
-    hops: tuple[str, ...] = field(default=())
 
 
 def user_agent(settings: CollectSettings) -> str:
@@ -96,15 +93,27 @@ class HostGate:
         self._next_start = 0.0
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, shared: asyncio.Semaphore) -> AsyncIterator[None]:
+        """A slot of this host, then one of ``shared`` (the overall limit).
+
+        The interval counts from when the request really starts, i.e. once it
+        also holds a ``shared`` slot: timed from the host slot alone, requests
+        queued behind a full ``shared`` would all start together when it frees.
+        Waiting for ``shared`` under ``_order`` only holds back this host's
+        later requests, which may not start before this one anyway.
+        """
         async with self._slots:
             async with self._order:
                 loop = asyncio.get_running_loop()
                 wait = self._next_start - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                await shared.acquire()
                 self._next_start = loop.time() + self._interval
-            yield
+            try:
+                yield
+            finally:
+                shared.release()
 
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -134,6 +143,7 @@ class Fetcher:
             limit_per_host=s.per_host,
             resolver=self._resolver,
             ttl_dns_cache=300,
+            socket_factory=self._resolver.open_socket,
             ssl=ssl.create_default_context(),
         )
         self._session = aiohttp.ClientSession(
@@ -206,7 +216,7 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         for _hop in range(self.settings.max_redirects + 1):
             host = self.check_url(current)
-            async with self._gate(host).slot(), self._global:
+            async with self._gate(host).slot(self._global):
                 started = loop.time()
                 response = await self._one(current, headers, remaining)
                 remaining -= loop.time() - started
@@ -237,8 +247,6 @@ class Fetcher:
                 headers=response.headers,
                 body=response.body,
                 permanent_url=permanent,
-                redirected=len(seen) > 1,
-                hops=tuple(seen),
             )
         raise FetchError(
             "http_error",
@@ -252,20 +260,12 @@ class Fetcher:
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
-                    peer = peer_address(resp.connection.transport if resp.connection else None)
-                    if peer is not None and not self.policy.address_allowed(peer):
-                        raise FetchError(
-                            "blocked_address",
-                            f"connected to non-public address {peer} for {url} (refused)",
-                        )
                     got = _lower_headers(resp.headers)
                     if not 200 <= resp.status < 300:
                         return Response(url=url, status=resp.status, headers=got)
                     return Response(
                         url=url, status=resp.status, headers=got, body=await self._read(resp, url)
                     )
-        except FetchError:
-            raise
         except aiohttp.ConnectionTimeoutError:
             host = urlsplit(url).hostname or ""
             if self._resolver is not None and self._resolver.resolving(host):
@@ -309,7 +309,9 @@ class Fetcher:
                 "too_large", f"{url} announces {declared} bytes, over the {limit}-byte cap"
             )
         try:
-            decoder = BoundedDecoder(resp.headers.get("Content-Encoding"), limit)
+            # Several Content-Encoding headers are one list, applied in order.
+            encoding = ", ".join(resp.headers.getall("Content-Encoding", ()))
+            decoder = BoundedDecoder(encoding, limit)
             parts: list[bytes] = []
             received = 0
             async for chunk in resp.content.iter_any():

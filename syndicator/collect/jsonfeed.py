@@ -20,17 +20,18 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _authors(holder: dict[str, Any]) -> list[Any]:
+    """``authors`` (1.1) else ``author`` (1.0), whatever JSON types a feed puts there."""
+    authors = holder.get("authors")
+    if isinstance(authors, list) and authors:
+        return authors
+    author = holder.get("author")
+    return [author] if isinstance(author, dict) else []
+
+
 def _author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:
-    authors = item.get("authors") or (
-        [item["author"]] if isinstance(item.get("author"), dict) else []
-    )
-    if not authors:
-        authors = feed.get("authors") or (
-            [feed["author"]] if isinstance(feed.get("author"), dict) else []
-        )
-    names = [_str(a.get("name")) for a in authors if isinstance(a, dict)]
-    joined = ", ".join(n for n in names if n)
-    return joined or None
+    names = [_str(a.get("name")) for a in _authors(item) or _authors(feed) if isinstance(a, dict)]
+    return ", ".join(n for n in names if n) or None
 
 
 def parse_json_feed(

@@ -15,6 +15,7 @@ source.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -27,12 +28,14 @@ from syndicator.collect.identity import canonical_link, item_identity, link_iden
 from syndicator.collect.items import make_item
 from syndicator.collect.normalize import truncate
 from syndicator.collect.parsed import ParseFailure
-from syndicator.collect.releases.common import ReleaseError
+from syndicator.collect.releases.common import Release, ReleaseError
 from syndicator.config import PageSource
 from syndicator.models import CollectResult, Item, SourceState
 
 if TYPE_CHECKING:
     from syndicator.collect.collector import Cycle
+
+log = logging.getLogger("syndicator.collect")
 
 
 def release_links(body: bytes, base_url: str, selector: str, pattern: str | None) -> list[str]:
@@ -74,15 +77,20 @@ def links_to_fetch(links: list[str], known: frozenset[str] | None, limit: int) -
     return links[:limit]
 
 
-async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None) -> Item:
-    """Fetch one article page and read it into an Item identified by its canonical link."""
+async def read_page(cycle: Cycle, url: str) -> tuple[str, Release]:
+    """Fetch an article page and read it (in a parse worker); return its final URL and it."""
     response = await cycle.fetcher.fetch(url, accept=PAGE_ACCEPT)
     if not 200 <= response.status < 300:
         raise FetchError(
             "http_error", f"{url} answered HTTP {response.status}", status=response.status
         )
-    release = await cycle.parser.extract(response.body, response.url)
-    link = release.link or response.url
+    return response.url, await cycle.parser.extract(response.body, response.url)
+
+
+async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None) -> Item:
+    """Fetch one article page and read it into an Item identified by its canonical link."""
+    final_url, release = await read_page(cycle, url)
+    link = release.link or final_url
     return make_item(
         source_id=source_id,
         identity=item_identity(None, link, release.title, release.published_at),
@@ -96,11 +104,17 @@ async def fetch_article(cycle: Cycle, url: str, source_id: str, lang: str | None
     )
 
 
+def failure_note(url: str, failure: Exception) -> str:
+    """Why a page failed, for a warning; a failure that is no fetch or read error is logged."""
+    if isinstance(failure, FetchError | ReleaseError | ParseFailure):
+        return str(failure)
+    log.error("reading page %s failed unexpectedly", url, exc_info=failure)
+    return f"{type(failure).__name__}: {failure}"
+
+
 async def collect_page(
     cycle: Cycle, source: PageSource, state: SourceState | None
 ) -> CollectResult:
-    from syndicator.collect.collector import caching_of
-
     response, done = await cycle.fetch_source(source, state, accept=PAGE_ACCEPT)
     if done is not None:
         return done
@@ -125,22 +139,11 @@ async def collect_page(
             if outcome.identity not in seen:
                 seen.add(outcome.identity)
                 items.append(outcome)
-        elif isinstance(outcome, FetchError | ReleaseError | ParseFailure):
-            warnings.append(f"release page {link} skipped: {outcome}")
         elif isinstance(outcome, Exception):
-            warnings.append(f"release page {link} skipped: {type(outcome).__name__}: {outcome}")
+            warnings.append(f"release page {link} skipped: {failure_note(link, outcome)}")
         else:
             raise outcome
-    return CollectResult(
-        source_id=source.id,
-        status="ok",
-        items=tuple(items),
-        caching=caching_of(response),
-        http_status=response.status,
-        next_fetch_at=cycle.success_time(source, response.headers),
-        permanent_url=response.permanent_url,
-        warnings=tuple(warnings),
-    )
+    return cycle.ok(source, response, tuple(items), warnings)
 
 
 def likely_new(item: Item, state: SourceState | None) -> bool:
@@ -183,10 +186,7 @@ async def add_full_text(
     async def one(item: Item) -> Item:
         if not item.link:
             return item
-        response = await cycle.fetcher.fetch(item.link, accept=PAGE_ACCEPT)
-        if not 200 <= response.status < 300:
-            raise FetchError("http_error", f"HTTP {response.status}", status=response.status)
-        release = await cycle.parser.extract(response.body, response.url)
+        _, release = await read_page(cycle, item.link)
         text = "\n\n".join(release.paragraphs)
         if len(text) <= len(item.text):
             return item
@@ -209,7 +209,7 @@ async def add_full_text(
             if kept:
                 out.append(item)
             warnings.append(
-                f"full text of {item.link} not fetched ({outcome}); "
+                f"full text of {item.link} not fetched ({failure_note(str(item.link), outcome)}); "
                 + ("kept its summary" if kept else "left as stored")
             )
         else:

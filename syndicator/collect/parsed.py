@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from syndicator.collect.releases.common import ReleaseError
 from syndicator.models import Item
 
 
@@ -27,3 +30,26 @@ class ParsedFeed:
     kind: str
     items: tuple[Item, ...]
     warnings: tuple[str, ...] = ()
+
+
+@contextmanager
+def parse_errors(what: str, memory_mb: int | None = None) -> Iterator[None]:
+    """Turn any failure of the work inside into ``ParseFailure("parse_error", ...)``.
+
+    ``what`` names the work ("parsing URL", "reading URL"). ParseFailure and
+    ReleaseError pass through. Parsing runs on untrusted bytes, in a worker
+    (where only exceptions that pickle by their arguments may leave) or
+    in-process: either way a hostile document must fail its own source with
+    ``parse_error``, the same way wherever it was parsed.
+    """
+    try:
+        yield
+    except (ParseFailure, ReleaseError):
+        raise
+    except MemoryError:
+        limit = f"more than {memory_mb} MB" if memory_mb else "too much memory"
+        raise ParseFailure("parse_error", f"{what} needed {limit}") from None
+    except RecursionError:
+        raise ParseFailure("parse_error", f"{what} failed: nesting too deep") from None
+    except Exception as exc:
+        raise ParseFailure("parse_error", f"{what} failed: {type(exc).__name__}: {exc}") from None

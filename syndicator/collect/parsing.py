@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 
 from syndicator.collect.extract import extract_guarded
 from syndicator.collect.feeds import parse_fast, parse_feed
-from syndicator.collect.parsed import ParsedFeed, ParseFailure
-from syndicator.collect.releases.common import Release, ReleaseError
+from syndicator.collect.parsed import ParsedFeed, ParseFailure, parse_errors
+from syndicator.collect.releases.common import Release
 from syndicator.config import CollectSettings
 
 T = TypeVar("T")
@@ -93,36 +93,8 @@ def parse_guarded(
     lang: str | None,
 ) -> ParsedFeed:
     """parse_feed with every failure turned into ParseFailure (runs in a worker or inline)."""
-    try:
+    with parse_errors(f"parsing {url}", settings.parse_memory_mb):
         return parse_feed(body, headers, url, source_id=source_id, settings=settings, lang=lang)
-    except ParseFailure:
-        raise
-    except MemoryError:
-        raise ParseFailure(
-            "parse_error", f"parsing {url} needed more than {settings.parse_memory_mb} MB"
-        ) from None
-    except RecursionError:
-        raise ParseFailure("parse_error", f"parsing {url} failed: nesting too deep") from None
-    except Exception as exc:
-        raise ParseFailure(
-            "parse_error", f"parsing {url} failed: {type(exc).__name__}: {exc}"
-        ) from None
-
-
-def _fast_guarded(
-    body: bytes,
-    headers: Mapping[str, str],
-    url: str,
-    source_id: str,
-    settings: CollectSettings,
-    lang: str | None,
-) -> ParsedFeed | None:
-    try:
-        return parse_fast(body, headers, url, source_id=source_id, settings=settings, lang=lang)
-    except ParseFailure:
-        raise
-    except (RecursionError, ValueError, MemoryError) as exc:
-        raise ParseFailure("parse_error", f"parsing {url} failed: {type(exc).__name__}") from None
 
 
 class FeedParser:
@@ -206,7 +178,10 @@ class FeedParser:
         if len(body) <= self.inline_bytes and markup_count(body) <= self.inline_tags:
             async with self._turn:  # one in-process parse per event-loop turn, see __init__
                 await asyncio.sleep(0)
-                fast = _fast_guarded(body, headers, url, source_id, settings, lang)
+                with parse_errors(f"parsing {url}", settings.parse_memory_mb):
+                    fast = parse_fast(
+                        body, headers, url, source_id=source_id, settings=settings, lang=lang
+                    )
             if fast is not None:
                 return fast
         return await self._in_worker(
@@ -231,7 +206,8 @@ class FeedParser:
         ``timeout`` and fail documents that parse in milliseconds.
         """
         async with self._free:
-            return await self._run(what, target, *args)
+            with parse_errors(what, self.memory_mb):  # e.g. a result that could not be sent back
+                return await self._run(what, target, *args)
 
     async def _run(self, what: str, target: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -251,16 +227,6 @@ class FeedParser:
                     raise ParseFailure(
                         "parse_error", f"{what}: the worker died (out of memory or crashed)"
                     ) from None
-            except (ParseFailure, ReleaseError):
-                raise
-            except MemoryError:
-                raise ParseFailure(
-                    "parse_error", f"{what} needed more than {self.memory_mb} MB"
-                ) from None
-            except Exception as exc:  # e.g. a result that could not be sent back
-                raise ParseFailure(
-                    "parse_error", f"{what} failed in its worker: {type(exc).__name__}"
-                ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

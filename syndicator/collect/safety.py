@@ -3,11 +3,12 @@
 A feed URL comes from configuration, but redirects and DNS answers come from
 the outside world: a public name can resolve to 127.0.0.1 or to a cloud
 metadata address. So the check is made on the addresses actually used, at
-every hop: :class:`GuardedResolver` filters what DNS returns before aiohttp
-connects, IP literals are checked before the request, and the peer address of
-the open connection is checked again before a byte of the body is read.
-Only global unicast addresses pass, unless allow-listed in
-``CollectSettings.allow_networks``.
+every hop: IP literals are checked before the request, :class:`GuardedResolver`
+filters what DNS returns before aiohttp connects, and its
+:meth:`~GuardedResolver.open_socket` (the connector's socket factory) checks
+the very address each socket is about to connect to, so no request is ever
+sent to a refused address, whatever path led there. Only global unicast
+addresses pass, unless allow-listed in ``CollectSettings.allow_networks``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import socket
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
+from aiohttp import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -58,13 +59,18 @@ class AddressPolicy:
             ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         except ValueError:
             return False
-        if isinstance(ip, ipaddress.IPv6Address):
-            if ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped
-            elif ip.scope_id:
-                ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
         if any(ip in net for net in self.networks if net.version == ip.version):
             return True
+        if isinstance(ip, ipaddress.IPv6Address):
+            # An IPv4 address inside IPv6 (::ffff:10.0.0.1, 6to4 2002:0a00:0001::) reaches
+            # that IPv4 host: judge it as such.
+            embedded = ip.ipv4_mapped or ip.sixtofour
+            if embedded is not None:
+                return self.address_allowed(embedded)
+            if ip.is_site_local:  # fec0::/10, deprecated but still routed inside some sites
+                return False
         return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
@@ -134,6 +140,8 @@ class GuardedResolver(AbstractResolver):
         self._policy = policy
         self._inner = inner if inner is not None else DetachedResolver()
         self._running: collections.Counter[str] = collections.Counter()
+        self._vouched: set[str] = set()
+        """Addresses of allow-listed host names, which may be non-public."""
 
     def resolving(self, host: str) -> bool:
         """Whether a lookup of ``host`` has started and not finished."""
@@ -151,6 +159,7 @@ class GuardedResolver(AbstractResolver):
             if self._running[key] <= 0:
                 del self._running[key]
         if self._policy.host_allowed(host):
+            self._vouched.update(r["host"] for r in results)
             return results
         kept = [r for r in results if self._policy.address_allowed(r["host"])]
         if not kept:
@@ -161,15 +170,20 @@ class GuardedResolver(AbstractResolver):
             )
         return kept
 
+    def open_socket(self, addr_info: AddrInfoType) -> socket.socket:
+        """The connector's socket factory: refuse to connect to an address the policy refuses.
+
+        The last check, on the address the socket is about to connect to (after
+        DNS, whatever the path), and before a single byte of the request is sent.
+        """
+        family, type_, proto, _, sockaddr = addr_info
+        address = str(sockaddr[0]).split("%", 1)[0]
+        if address not in self._vouched and not self._policy.address_allowed(address):
+            raise BlockedAddressError(
+                f"refusing to connect to non-public address {address}; "
+                "add it to collect.allow_networks to allow"
+            )
+        return socket.socket(family=family, type=type_, proto=proto)
+
     async def close(self) -> None:
         await self._inner.close()
-
-
-def peer_address(transport: Any) -> str | None:
-    """The remote IP of an open transport, if it has one."""
-    if transport is None:
-        return None
-    peer = transport.get_extra_info("peername")
-    if isinstance(peer, tuple) and peer:
-        return str(peer[0])
-    return None

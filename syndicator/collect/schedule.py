@@ -130,8 +130,13 @@ def next_after_failure(
     wait: timedelta | None = None,
 ) -> datetime:
     """Backoff: ``every × 2^previous_failures``, jittered, capped; a longer Retry-After wins."""
-    exponent = min(max(previous_failures, 0), 30)
-    delay = min(_jittered(every * (2**exponent), settings, rng), _cap(settings))
+    cap = _cap(settings)
+    backoff = every
+    for _ in range(max(previous_failures, 0)):
+        if backoff >= cap:
+            break  # doubling on would only overflow timedelta (a daily source, 30 failures)
+        backoff *= 2
+    delay = min(_jittered(backoff, settings, rng), cap)
     if wait is not None and wait > delay:
-        delay = min(wait, _cap(settings))
+        delay = min(wait, cap)
     return now + delay

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -200,3 +201,15 @@ def test_non_recursive_and_patterns(tmp_path: Path) -> None:
     (tmp_path / "top.html").write_text(HTML, encoding="utf-8")
     result = collect(tmp_path, recursive=False, patterns=("*.txt",))
     assert [i.identity for i in result.items] == ["path:top.txt"]
+
+
+def test_yaml_alias_bomb_in_front_matter_is_harmless(tmp_path: Path) -> None:
+    """Aliases nest lists cheaply; printing them would take billions of items."""
+    levels = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    bomb = "---\n" + "\n".join(levels) + "\ntitle: *a8\ntopics: *a8\n---\n# Real title\n\nText.\n"
+    (tmp_path / "bomb.md").write_text(bomb)
+    started = time.monotonic()
+    result = collect(tmp_path)
+    assert time.monotonic() - started < 5
+    assert [i.title for i in result.items] == ["Real title"]

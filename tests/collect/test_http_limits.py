@@ -363,3 +363,43 @@ def test_slow_dns_costs_each_fetch_only_its_own_lookup(
     results = collect_sources(sources, {}, settings, NOW)
     assert [r.error_message for r in results if r.status != "ok"] == []
     assert time.monotonic() - started < 2.5
+
+
+def test_host_interval_holds_when_the_global_limit_is_full(server: Script) -> None:
+    """Requests to one host queued behind a full ``concurrency`` still start apart.
+
+    The slow feed (on "localhost") holds the only global slot for 0.6 s while
+    two feeds of 127.0.0.1 wait; timed from their host slot alone, both would
+    start the moment it frees.
+    """
+    server.add("/slow", rss_items(1), delay=0.6)
+    server.add("/fast?1", rss_items(1))
+    server.add("/fast?2", rss_items(1))
+    settings = CollectSettings(
+        allow_networks=("127.0.0.1", "localhost"), concurrency=1, per_host=2, min_host_interval=0.3
+    )
+    sources = [
+        FeedSource(id="slow", url=server.url("/slow", host="localhost")),
+        FeedSource(id="f1", url=server.url("/fast?1")),
+        FeedSource(id="f2", url=server.url("/fast?2")),
+    ]
+    results = collect_sources(sources, {}, settings, NOW)
+    assert [r.status for r in results] == ["ok"] * 3, [r.error_message for r in results]
+    first, second = sorted(r.at for r in server.log if r.path.startswith("/fast"))
+    assert second - first >= 0.28
+
+
+def test_repeated_content_encoding_headers_are_one_list(server: Script) -> None:
+    def twice(h: BaseHTTPRequestHandler) -> None:
+        body = gzip.compress(gzip.compress(RSS.encode()))
+        h.send_response(200)
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    server.routes["/feed"] = twice
+    result = run(server, CollectSettings(allow_networks=("127.0.0.1",)))
+    assert result.status == "ok", result.error_message
+    assert len(result.items) == 2

@@ -170,3 +170,43 @@ def test_utf16_entity_bomb_is_harmless() -> None:
         return
     assert time.monotonic() - started < 5
     assert all(len(i.title) < 1000 for i in parsed.items)
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "Fri, 31 Dec 9999 23:59:59 -0100"],
+)
+def test_date_out_of_range_in_utc_does_not_fail_the_feed(date: str) -> None:
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        f"<guid>1</guid><pubDate>{date}</pubDate></item></channel></rss>"
+    ).encode()
+    [item] = parse_feed(body, {}, URL, source_id="s", settings=SETTINGS).items
+    # the time cannot be had in UTC; at most the calendar date written there is kept
+    assert item.published_at is None or item.published_at.year in (1, 9999)
+
+
+def test_json_feed_authors_of_the_wrong_type_are_ignored() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "authors": [{"name": "Feed"}],'
+        b' "items": [{"id": "1", "title": "T", "authors": 5}]}'
+    )
+    [item] = parse_feed(body, {}, URL, source_id="s", settings=SETTINGS).items
+    assert item.author == "Feed"
+
+
+def test_in_process_fast_path_failure_is_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document that breaks the fast path fails its source as it would in a worker."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("syndicator.collect.parsing.parse_fast", broken)
+    parser = FeedParser(workers=1)
+    with pytest.raises(ParseFailure) as caught:
+        asyncio.run(
+            parser.parse(RSS.encode(), {}, URL, source_id="s", settings=SETTINGS, lang=None)
+        )
+    assert caught.value.error_class == "parse_error"
+    assert "KeyError" in str(caught.value)
+    assert URL in str(caught.value)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import pytest
 from collect_helpers import LONG, NOW, Script, article, listing
+from feeds_data import rss_items
 
 from syndicator.collect import collect_sources
 from syndicator.collect.feeds import parse_feed
-from syndicator.collect.safety import AddressPolicy
+from syndicator.collect.safety import AddressPolicy, BlockedAddressError, GuardedResolver
 from syndicator.config import CollectSettings, FeedSource, PageSource
 
 REFUSED = [
@@ -28,6 +30,9 @@ REFUSED = [
     "ff02::1",
     "::",
     "::ffff:127.0.0.1",  # IPv4-mapped loopback
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "fec0::1",  # site-local
     "not-an-address",
 ]
 
@@ -37,7 +42,10 @@ def test_non_global_addresses_are_refused(address: str) -> None:
     assert not AddressPolicy().address_allowed(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "2606:4700:4700::1111", "2002:5db8:d70e::1"],  # 6to4 of the first
+)
 def test_global_addresses_are_allowed(address: str) -> None:
     assert AddressPolicy().address_allowed(address)
 
@@ -81,3 +89,24 @@ def test_parse_workers_0_parses_and_extracts_in_process(
     )
     assert [i.title for i in page.items] == ["Release one"]
     assert [i.title for i in feed.items] == ["Old format"]
+
+
+def test_socket_guard_refuses_the_address_about_to_be_connected() -> None:
+    """The connector's last check, whatever led aiohttp to the address."""
+    guard = GuardedResolver(AddressPolicy.from_settings(["10.0.0.0/8"]))
+    tcp = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+    with pytest.raises(BlockedAddressError, match=r"127\.0\.0\.1"):
+        guard.open_socket((*tcp, ("127.0.0.1", 80)))
+    guard.open_socket((*tcp, ("10.1.2.3", 80))).close()
+
+
+def test_allow_listed_host_name_works_for_large_bodies(server: Script) -> None:
+    """An allow-listed name may resolve to a non-public address; a big answer (whose
+    connection is still open when its headers arrive) must not be refused then."""
+    server.add("/feed", rss_items(2000))
+    settings = CollectSettings(allow_networks=("localhost",), min_host_interval=0)
+    [result] = collect_sources(
+        [FeedSource(id="f", url=server.url("/feed", host="localhost"))], {}, settings, NOW
+    )
+    assert result.status == "ok", result.error_message
+    assert len(result.items) == settings.max_entries

@@ -110,3 +110,13 @@ def test_backoff_doubles_with_jitter_and_caps() -> None:
         NOW, timedelta(hours=1), SETTINGS, rng, 0, timedelta(hours=5)
     )
     assert wait == NOW + timedelta(hours=5)
+
+
+@pytest.mark.parametrize("failures", [30, 31, 1000])
+def test_backoff_of_a_long_dead_daily_source_stays_at_the_cap(failures: int) -> None:
+    """A daily source doubled 30 times would overflow timedelta (and fail the cycle)."""
+    settings = CollectSettings(interval_minutes=60, max_interval_minutes=7 * 24 * 60)
+    at = schedule.next_after_failure(
+        NOW, timedelta(days=1), settings, random.Random(0), failures, timedelta(days=3650)
+    )
+    assert at == NOW + timedelta(days=7)

@@ -11,7 +11,7 @@ plain text and a few metadata hints, then call it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from syndicator.collect.dates import match_date
@@ -43,7 +43,6 @@ class Release:
     guid: str | None = None
     author: str | None = None
     lang: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:

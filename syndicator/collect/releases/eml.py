@@ -24,7 +24,7 @@ def read_eml(data: bytes) -> Release:
     if raw_date:
         try:
             published = as_utc(parsedate_to_datetime(str(raw_date)))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             published = None
     part = message.get_body(preferencelist=("plain", "html"))
     text = ""

@@ -24,10 +24,21 @@ MAX_CHARS = 1_000_000
 
 def _front_date(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return as_utc(value)
+        try:
+            return as_utc(value)
+        except OverflowError:  # year 1 or 9999 pushed out of range by its offset
+            return None
     if isinstance(value, date):
         return as_utc(datetime(value.year, value.month, value.day))
-    return parse_date(str(value)) if value is not None else None
+    return parse_date(_scalar(value))
+
+
+def _scalar(value: Any) -> str | None:
+    """A front-matter value as text, if it is one. Lists and mappings are refused:
+    YAML aliases can nest them so that ``str()`` would print billions of items."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def read_markdown(data: bytes) -> Release:
@@ -40,9 +51,9 @@ def read_markdown(data: bytes) -> Release:
         except yaml.YAMLError as exc:
             raise ReleaseError(f"front matter is not valid YAML: {exc}") from None
         if isinstance(loaded, dict):
-            meta = {str(k).lower(): v for k, v in loaded.items()}
+            meta = {k.lower(): v for k, v in loaded.items() if isinstance(k, str)}
         text = text[match.end() :]
-    title = single_line(str(meta["title"])) if meta.get("title") else None
+    title = single_line(_scalar(meta.get("title"))) or None
     if title is None:
         heading = _HEADING.search(text)
         if heading:
@@ -56,7 +67,7 @@ def read_markdown(data: bytes) -> Release:
         raise ReleaseError("no title (front matter, heading or first line) found")
     extra = meta.get("topics") or meta.get("tags")
     if isinstance(extra, list):
-        topics = tuple(dict.fromkeys([*topics, *(single_line(str(t)) for t in extra)]))
+        topics = tuple(dict.fromkeys([*topics, *(single_line(_scalar(t)) for t in extra)]))
     link = meta.get("link") or meta.get("url")
     return Release(
         title=found_title,
@@ -66,5 +77,5 @@ def read_markdown(data: bytes) -> Release:
         link=str(link)
         if isinstance(link, str) and link.startswith(("http://", "https://"))
         else None,
-        lang=str(meta["lang"]) if meta.get("lang") else None,
+        lang=_scalar(meta.get("lang")),
     )
