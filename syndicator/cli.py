@@ -61,16 +61,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from syndicator.service.report import print_status
+def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
+    from syndicator.service.report import status_snapshot
     from syndicator.store import open_store
 
     settings = _settings(args)
     store = open_store(settings.database)
     try:
-        print_status(store, settings, datetime.now(UTC), sys.stdout)
+        return status_snapshot(store, settings, datetime.now(UTC))
     finally:
         store.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from syndicator.service.report import print_status
+
+    snapshot = _snapshot(args)
+    if args.json:
+        print(json.dumps(snapshot, ensure_ascii=False, indent=2))
+    else:
+        print_status(snapshot, sys.stdout)
     return 0
 
 
@@ -93,14 +103,8 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     from syndicator.service.report import print_sources
-    from syndicator.store import open_store
 
-    settings = _settings(args)
-    store = open_store(settings.database)
-    try:
-        print_sources(store, settings, sys.stdout)
-    finally:
-        store.close()
+    print_sources(_snapshot(args), sys.stdout)
     return 0
 
 
@@ -360,9 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="run cycles on the configured schedule (systemd)").set_defaults(
         handler=cmd_worker
     )
-    sub.add_parser("status", help="sources, items per topic, subscribers").set_defaults(
-        handler=cmd_status
-    )
+    status = sub.add_parser("status", help="sources, items per topic, subscribers")
+    status.add_argument("--json", action="store_true", help="machine-readable, for monitoring")
+    status.set_defaults(handler=cmd_status)
     sources = sub.add_parser("sources", help="list sources and their health; 'add URL' adds one")
     sources.set_defaults(handler=cmd_sources)
     sources_sub = sources.add_subparsers(dest="sources_command", metavar="ACTION")

@@ -7,7 +7,7 @@ machine-readable events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from syndicator.config import Settings
 from syndicator.deliver.due import next_digest_at, schedule_for
@@ -18,6 +18,10 @@ from syndicator.store import SqlStore
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+def _when_iso(text: str | None) -> str:
+    return _when(datetime.fromisoformat(text) if text else None)
 
 
 def print_cycle(report: CycleReport, out: TextIO) -> None:
@@ -64,49 +68,101 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
         out.write("deliver: skipped, another worker is delivering\n")
 
 
-def print_sources(store: SqlStore, settings: Settings, out: TextIO) -> None:
-    """Each configured source's health: last result, failures in a row, next fetch."""
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Everything ``syndicator status`` shows, as plain data (also its ``--json`` output,
+    so monitoring reads the same facts an operator sees)."""
     states = store.source_states()
-    out.write(f"Sources ({len(settings.sources)} configured)\n")
+    sources = []
     for source in settings.sources:
         state = states.get(source.id)
-        if not source.enabled:
-            out.write(f"  {source.id:<28} disabled\n")
-            continue
-        if state is None:
-            out.write(f"  {source.id:<28} never fetched\n")
-            continue
-        status = state.status or "-"
-        if state.status == "error":
-            status += f" ({state.error_class}, {state.consecutive_failures} in a row)"
-        out.write(
-            f"  {source.id:<28} {status:<34} last {_when(state.last_fetch_at)}, "
-            f"next {_when(state.next_fetch_at)}\n"
-        )
-        if state.status == "error" and state.error_message:
-            out.write(f"  {'':<28} {state.error_message}\n")
-        if state.last_success_at and state.status == "error":
-            out.write(f"  {'':<28} last success {_when(state.last_success_at)}\n")
-
-
-def print_status(store: SqlStore, settings: Settings, now: datetime, out: TextIO) -> None:
-    print_sources(store, settings, out)
+        entry: dict[str, Any] = {"id": source.id, "type": source.type, "enabled": source.enabled}
+        if state is not None:
+            entry |= {
+                "status": state.status,
+                "error_class": state.error_class,
+                "error": state.error_message,
+                "consecutive_failures": state.consecutive_failures,
+                "last_fetch_at": _iso(state.last_fetch_at),
+                "last_success_at": _iso(state.last_success_at),
+                "next_fetch_at": _iso(state.next_fetch_at),
+            }
+        sources.append(entry)
     counts = store.topic_counts()
-    out.write(f"\nItems: {store.item_count()} stored\n")
-    for topic in settings.taxonomy.topics:
-        out.write(f"  {topic.id:<28} {counts.get(topic.id, 0):>6}\n")
-    out.write(f"\nSubscribers ({len(settings.subscribers)} configured)\n")
+    subscribers = []
     for reader in store.subscriber_states():
         sub = reader.subscriber
-        if reader.unsubscribed_at is not None:
-            when = f"unsubscribed {_when(reader.unsubscribed_at)}"
+        due = next_digest_at(
+            schedule_for(sub, settings.delivery), reader.subscribed_at, reader.last_digest_at
+        )
+        subscribers.append(
+            {
+                "email": sub.email,
+                "cadence": sub.cadence,
+                "topics": list(sub.topics),
+                "alerts": sub.alerts,
+                "unsubscribed_at": _iso(reader.unsubscribed_at),
+                "last_digest_at": _iso(reader.last_digest_at),
+                "next_digest_at": _iso(due),
+                "digest_due": reader.unsubscribed_at is None and due <= now,
+            }
+        )
+    return {
+        "now": _iso(now),
+        "sources": sources,
+        "items": {
+            "stored": store.item_count(),
+            "by_topic": {t.id: counts.get(t.id, 0) for t in settings.taxonomy.topics},
+        },
+        "subscribers": subscribers,
+        "messages": store.dispatch_counts(),
+    }
+
+
+def print_sources(snapshot: dict[str, Any], out: TextIO) -> None:
+    """Each configured source's health: last result, failures in a row, next fetch."""
+    out.write(f"Sources ({len(snapshot['sources'])} configured)\n")
+    for source in snapshot["sources"]:
+        name = source["id"]
+        if not source["enabled"]:
+            out.write(f"  {name:<28} disabled\n")
+            continue
+        if "status" not in source:
+            out.write(f"  {name:<28} never fetched\n")
+            continue
+        status = source["status"] or "-"
+        failed = source["status"] == "error"
+        if failed:
+            status += f" ({source['error_class']}, {source['consecutive_failures']} in a row)"
+        out.write(
+            f"  {name:<28} {status:<34} last {_when_iso(source['last_fetch_at'])}, "
+            f"next {_when_iso(source['next_fetch_at'])}\n"
+        )
+        if failed and source["error"]:
+            out.write(f"  {'':<28} {source['error']}\n")
+        if failed and source["last_success_at"]:
+            out.write(f"  {'':<28} last success {_when_iso(source['last_success_at'])}\n")
+
+
+def print_status(snapshot: dict[str, Any], out: TextIO) -> None:
+    print_sources(snapshot, out)
+    items = snapshot["items"]
+    out.write(f"\nItems: {items['stored']} stored\n")
+    for topic, count in items["by_topic"].items():
+        out.write(f"  {topic:<28} {count:>6}\n")
+    out.write(f"\nSubscribers ({len(snapshot['subscribers'])} configured)\n")
+    for sub in snapshot["subscribers"]:
+        if sub["unsubscribed_at"]:
+            when = f"unsubscribed {_when_iso(sub['unsubscribed_at'])}"
+        elif sub["digest_due"]:
+            when = "digest due now"
         else:
-            due = next_digest_at(
-                schedule_for(sub, settings.delivery), reader.subscribed_at, reader.last_digest_at
-            )
-            when = "digest due now" if due <= now else f"next digest {_when(due)}"
-        out.write(f"  {sub.email:<32} {sub.cadence:<7} {', '.join(sub.topics)} — {when}\n")
-    ledger = store.dispatch_counts()
+            when = f"next digest {_when_iso(sub['next_digest_at'])}"
+        out.write(f"  {sub['email']:<32} {sub['cadence']:<7} {', '.join(sub['topics'])} — {when}\n")
+    ledger = snapshot["messages"]
     out.write(f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry\n")
 
 

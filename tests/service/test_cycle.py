@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import http.server
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -210,6 +211,19 @@ def test_status_explain_and_retag(
     status = capsys.readouterr().out
     for expected in ("files", "down", "ana@example.org", "corruption"):
         assert expected in status
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    snapshot = json.loads(capsys.readouterr().out)
+    health = {s["id"]: s for s in snapshot["sources"]}
+    assert health["files"]["status"] == "ok"
+    assert health["down"]["status"] == "error"
+    assert health["down"]["error_class"] == "connection_error"
+    assert health["down"]["consecutive_failures"] == 1
+    assert snapshot["items"]["stored"] == 7
+    assert snapshot["items"]["by_topic"]["corruption"] >= 1
+    readers = {r["email"]: r for r in snapshot["subscribers"]}
+    assert readers["ana@example.org"]["last_digest_at"] is not None
+    assert readers["ana@example.org"]["digest_due"] is False
+    assert snapshot["messages"] == {"sent": 2, "pending": 0}
 
     from syndicator.store import open_store
 
