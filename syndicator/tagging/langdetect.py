@@ -21,6 +21,7 @@ When nothing is conclusive the answer is ``None`` and every language's terms app
 
 from __future__ import annotations
 
+import re
 import sys
 from operator import itemgetter
 
@@ -32,6 +33,14 @@ _UK_ONLY = "іїєґІЇЄҐ"
 _RU_ONLY = "ыэъёЫЭЪЁ"
 _POLISH_ONLY = "łŁ"
 _POLISH_MARKED = "łąęśżŁŚŻ"
+_TURKISH_ONLY = "ığİĞ"
+_ROMANIAN_ONLY = "șțăȘȚĂ"
+_CZECH_ONLY = "řůěŘŮĚ"
+_CARON = "čšžđČŠŽĐ"
+"""Letters of Croatian (and Serbian, Bosnian, Slovene), shared with Czech and Slovak."""
+_WEST_SLAVIC_ACUTE = "áéíóúýÁÉÍÓÚÝ"
+"""Czech and Slovak use them, Croatian does not."""
+_MARKED = re.compile(f"[{_TURKISH_ONLY}{_ROMANIAN_ONLY}{_CZECH_ONLY}{_CARON}]")
 _CYRILLIC_COMMON = "оаеи"
 _LATIN_COMMON = "eaoi"
 
@@ -56,10 +65,12 @@ _FUNCTION_WORDS = {
     # languages without their own vocabulary: recognising them sends the release to
     # every language's terms instead of to a neighbour's
     "sv": "och att av till med inte om var vid eller sig ska efter detta",
-    "ro": "cu pe care sunt fost din pentru unei acest aceasta sau prin dupa",
+    "ro": "cu pe care sunt fost din pentru unei acest aceasta sau prin dupa si unor unui "
+    "potrivit intre iar ale catre fi",
     "cs": "pro jsou byl byla bylo ktery ktera ale jako podle",
     "hr": "su koji koja koje kao ili bio bila nakon prema iz",
-    "tr": "bir bu ile icin olarak olan gibi daha cok sonra kadar ise",
+    "tr": "bir bu ile icin olarak olan gibi daha cok sonra kadar ise ve veya ancak "
+    "tarafindan uzere yapilan edildi",
     "hu": "az hogy nem egy meg volt mint pedig szerint utan csak ezt vagy",
 }
 _LANGS = tuple(_FUNCTION_WORDS)
@@ -80,7 +91,8 @@ _COUNT_BYTES = len(_LANGS) * _LANE_BITS // 8
 
 def script_language(sample: str) -> str | None:
     """``"ru"`` or ``"uk"`` when ``sample`` (raw text) is mostly Cyrillic, ``"pl"`` when
-    it has Polish letters, else None (then :func:`latin_language` decides)."""
+    it has Polish letters, ``"tr"``, ``"ro"``, ``"cs"`` or ``"hr"`` when it has theirs,
+    else None (then :func:`latin_language` decides)."""
     if sample.isascii():
         return None
     cyrillic = sum(sample.count(ch) for ch in _CYRILLIC_COMMON)
@@ -89,10 +101,35 @@ def script_language(sample: str) -> str | None:
         polish = any(ch in sample for ch in _POLISH_ONLY)
         if polish and sum(sample.count(ch) for ch in _POLISH_MARKED) >= 3:
             return "pl"
-        return None
+        return _marked_latin(sample)
     uk = sum(sample.count(ch) for ch in _UK_ONLY)
     ru = sum(sample.count(ch) for ch in _RU_ONLY)
     return "uk" if uk > ru else "ru"
+
+
+def _marked_latin(sample: str) -> str | None:
+    """Turkish, Romanian, Czech or Croatian when ``sample`` has enough of their own letters.
+
+    These letters (ı ğ ş, ș ț ă, ř ů ě, č š ž đ) occur in none of the languages with a
+    full vocabulary, whose function words would otherwise claim the release ("de", "za",
+    "in" are everywhere) and hide its terms from the other languages' automaton. Three
+    letters at least, so that a foreign name ("Erdoğan", "Dončić") in, say, an English
+    release does not decide.
+    """
+    if _MARKED.search(sample) is None:  # the usual case: one pass in C
+        return None
+    if sum(sample.count(ch) for ch in _TURKISH_ONLY) >= 3:
+        return "tr"
+    if sum(sample.count(ch) for ch in _ROMANIAN_ONLY) >= 3:
+        return "ro"
+    czech = sum(sample.count(ch) for ch in _CZECH_ONLY)
+    caron = sum(sample.count(ch) for ch in _CARON)
+    if czech + caron >= 3:
+        if czech:
+            return "cs"
+        if not any(ch in sample for ch in _WEST_SLAVIC_ACUTE):
+            return "hr"
+    return None
 
 
 def latin_language(normalised: str) -> str | None:

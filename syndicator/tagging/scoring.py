@@ -98,30 +98,58 @@ def _listed_hits(
     topical: Sequence[tuple[int, int, Role]],
     title_end: int,
     min_topics: int,
+    cues: Sequence[tuple[int, frozenset[int]]] = (),
 ) -> set[int]:
     """Indexes (in ``topical``) of body hits in a sentence naming ``min_topics`` topics.
 
     Only called when the body names that many topics at all. One walk over the
-    body hits, in text order, checking for a stop between neighbours.
+    body hits, in text order, checking for a stop between neighbours. A sentence
+    whose topic terms follow an action word ("dismantled", "arrested", "charged",
+    "operação"...) describes one case whose crimes it names, not a mandate list,
+    and is not damped.
     """
     listed: set[int] = set()
     current: list[int] = []
     topics: set[int] = set()
     previous = -1
+
+    def close() -> None:
+        if len(topics) >= min_topics and not _has_cue(sentences, topical, current, cues):
+            listed.update(current)
+
     for number, (start, _, role) in enumerate(topical):
         if start < title_end:
             continue
         if previous >= 0 and start > previous and sentences.stop_between(previous, start):
-            if len(topics) >= min_topics:
-                listed.update(current)
+            close()
             current = []
             topics = set()
         previous = start
         current.append(number)
         topics |= role.positive
-    if len(topics) >= min_topics:
-        listed.update(current)
+    close()
     return listed
+
+
+def _has_cue(
+    sentences: _Sentences,
+    topical: Sequence[tuple[int, int, Role]],
+    members: Sequence[int],
+    cues: Sequence[tuple[int, frozenset[int]]],
+) -> bool:
+    """Whether an action word opens the sentence of the hits ``members`` (in text order).
+
+    Only a word before the first topic term counts: the verb that governs the list
+    ("dismantled a network that...", "charged with corruption, ..."), not a later
+    phrase ("members of society").
+    """
+    low = topical[members[0]][0]
+    for at, _ in cues:
+        if at > low:
+            return False  # cues are in text order; one may be the first term itself
+        if not sentences.stop_between(at, low):
+            return True
+    return False
 
 
 def score(
@@ -185,7 +213,7 @@ def score(
     min_topics = cfg.agenda.min_topics
     sentences = _Sentences(text)
     listed = (
-        _listed_hits(sentences, topical, title_end, min_topics)
+        _listed_hits(sentences, topical, title_end, min_topics, cues)
         if len(body_topics) >= min_topics
         else set()
     )

@@ -323,3 +323,60 @@ def test_one_tagger_shared_by_threads_gives_the_serial_answers(tagger: Tagger) -
     with ThreadPoolExecutor(max_workers=8) as pool:
         concurrent = list(pool.map(lambda job: tagger.tag(*job), jobs))
     assert concurrent == serial
+
+
+def test_case_sentence_naming_three_topics_is_not_an_agenda_list(tagger: Tagger) -> None:
+    """An action word before the topic terms makes the sentence a case, not a mandate list."""
+    text = (
+        "The federal police launched an operation to dismantle a scheme of corruption in "
+        "which officers took payments from a criminal organization linked to drug trafficking. "
+        + "The investigation continues. " * 3
+    )
+    result = tagger.tag("Police officers arrested", text, lang="en")
+    lines = [line for lines in result.evidence.values() for line in lines]
+    assert not any("agenda" in line for line in lines)
+    mandate = (
+        "The office helps states against organized crime, corruption and drug trafficking. "
+        + "The meeting ended. " * 3
+    )
+    result = tagger.tag("Annual meeting", mandate, lang="en")
+    lines = [line for lines in result.evidence.values() for line in lines]
+    assert any("agenda" in line for line in lines)
+
+
+def test_migrant_smuggling_called_human_trafficking_is_organized_crime(tagger: Tagger) -> None:
+    text = (
+        "Police arrested twelve members of a network that moved migrants across the sea in "
+        "inflatable boats, charging EUR 2 000 per person. They face charges of facilitating "
+        "illegal immigration. Officials called it a blow against human trafficking."
+    )
+    result = tagger.tag("Human trafficking network dismantled", text, lang="en")
+    assert result.topics == ("organized-crime",)
+    assert any("context:smuggling" in line for line in result.evidence["trafficking-in-persons"])
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text"),
+    [
+        ("tr", "Limanda kokain ele geçirildi", "Gümrük ekipleri bir konteynerde 300 kilogram "
+         "kokain ele geçirdi. Şüpheli konteyner X-ray cihazıyla tarandı ve soruşturma başlatıldı."),
+        ("ro", "Droguri confiscate în port", "Polițiștii de frontieră au descoperit 200 de "
+         "kilograme de cocaină într-un container. Procurorii au început urmărirea penală."),
+        ("hr", "Zaplijenjen kokain u luci", "Policija je u luci pronašla 200 kilograma kokaina u "
+         "kontejneru. Osumnjičeni vozač uhićen je i predan pritvorskom nadzorniku."),
+        ("cs", "Celníci zadrželi kokain", "Celníci při kontrole kamionu našli 50 kilogramů "
+         "kokainu ukrytého v nákladu ovoce. Řidič byl zadržen a věc převzala policie."),
+    ],
+)
+def test_marked_latin_languages_are_detected(
+    tagger: Tagger, lang: str, title: str, text: str
+) -> None:
+    """Their own letters keep them from a full-vocabulary neighbour's automaton."""
+    result = tagger.tag(title, text)
+    assert result.lang == lang
+    assert "drug-trafficking" in result.topics
+
+
+def test_foreign_name_does_not_decide_language(tagger: Tagger) -> None:
+    text = "President Erdoğan met the minister to discuss the trade agreement and the economy."
+    assert tagger.tag("Talks in Ankara", text).lang == "en"
