@@ -95,15 +95,16 @@ def script_language(sample: str) -> str | None:
     else None (then :func:`latin_language` decides)."""
     if sample.isascii():
         return None
-    cyrillic = sum(sample.count(ch) for ch in _CYRILLIC_COMMON)
-    latin = sum(sample.count(ch) for ch in _LATIN_COMMON)
+    count = sample.count  # counted in C: map and sum need no Python frame per letter
+    cyrillic = sum(map(count, _CYRILLIC_COMMON))
+    latin = sum(map(count, _LATIN_COMMON))
     if cyrillic <= latin:
-        polish = any(ch in sample for ch in _POLISH_ONLY)
-        if polish and sum(sample.count(ch) for ch in _POLISH_MARKED) >= 3:
+        polish = any(map(sample.__contains__, _POLISH_ONLY))
+        if polish and sum(map(count, _POLISH_MARKED)) >= 3:
             return "pl"
         return _marked_latin(sample)
-    uk = sum(sample.count(ch) for ch in _UK_ONLY)
-    ru = sum(sample.count(ch) for ch in _RU_ONLY)
+    uk = sum(map(count, _UK_ONLY))
+    ru = sum(map(count, _RU_ONLY))
     return "uk" if uk > ru else "ru"
 
 
@@ -118,16 +119,17 @@ def _marked_latin(sample: str) -> str | None:
     """
     if _MARKED.search(sample) is None:  # the usual case: one pass in C
         return None
-    if sum(sample.count(ch) for ch in _TURKISH_ONLY) >= 3:
+    count = sample.count
+    if sum(map(count, _TURKISH_ONLY)) >= 3:
         return "tr"
-    if sum(sample.count(ch) for ch in _ROMANIAN_ONLY) >= 3:
+    if sum(map(count, _ROMANIAN_ONLY)) >= 3:
         return "ro"
-    czech = sum(sample.count(ch) for ch in _CZECH_ONLY)
-    caron = sum(sample.count(ch) for ch in _CARON)
+    czech = sum(map(count, _CZECH_ONLY))
+    caron = sum(map(count, _CARON))
     if czech + caron >= 3:
         if czech:
             return "cs"
-        if not any(ch in sample for ch in _WEST_SLAVIC_ACUTE):
+        if not any(map(sample.__contains__, _WEST_SLAVIC_ACUTE)):
             return "hr"
     return None
 
@@ -140,6 +142,7 @@ def latin_language(normalised: str) -> str | None:
     packed: int = sum(map(_VALUE, _WORDS.iter(f" {normalised[: 2 * SAMPLE_CHARS]} ")))
     if not packed:
         return None
-    counts = memoryview(packed.to_bytes(_COUNT_BYTES, sys.byteorder)).cast("H")
-    best = max(range(len(_LANGS)), key=counts.__getitem__)  # the first on a tie
-    return _LANGS[best] if counts[best] > 1 else None
+    counts = memoryview(packed.to_bytes(_COUNT_BYTES, sys.byteorder)).cast("H").tolist()
+    most = max(counts)
+    # index() gives the first language on a tie
+    return _LANGS[counts.index(most)] if most > 1 else None

@@ -81,9 +81,12 @@ _WORD_INITIALS = (
     "0123456789"
 )
 """Letters in rough order of how often a word starts with them (Latin, then Cyrillic)."""
-_NOTHING = (0, -2, ())
+_NOTHING: _Value = (0, -1, None, ())
 """The value of a sentinel key: no literal index and no entries, so it yields no hit."""
 
+_Value = tuple[int, int, "re.Pattern[str] | None", tuple[tuple[int, "re.Pattern[str] | None"], ...]]
+"""(key length, literal index or -1 - index of a term with a wildcard, its checker, or
+the entries of a key shared by several terms)."""
 Hit = tuple[int, int, int]
 """(pattern index, start, end) in the normalised text."""
 Span = tuple[int, int, int]
@@ -115,10 +118,19 @@ class Matcher:
             # "\x00" never survives into a scanned text: the key only orders children.
             self._automaton.add_word(f" {letter}\x00", _NOTHING)
         for key, entries in groups.items():
-            # A key with one literal term (the common case) stores its index
-            # directly, sparing the scan loop an inner loop.
-            literal = entries[0][0] if len(entries) == 1 and entries[0][1] is None else -1
-            self._automaton.add_word(f" {key}", (len(key), literal, tuple(entries)))
+            # The value tells the scan loop what to do without an inner loop in the
+            # common cases: a key of one literal term stores its index, a key of one
+            # term with a wildcard stores -1 - index and the checker, and only keys
+            # shared by several terms store their entries.
+            if len(entries) == 1:
+                index, checker = entries[0]
+                if checker is None:
+                    value: _Value = (len(key), index, None, ())
+                else:
+                    value = (len(key), -1 - index, checker, ())
+            else:
+                value = (len(key), -1, None, tuple(entries))
+            self._automaton.add_word(f" {key}", value)
         self._automaton.make_automaton()
         self._empty = not groups
 
@@ -134,23 +146,27 @@ class Matcher:
         if self._empty:
             return []
         spans: list[Span] = []
-        padded = f" {text}"
-        size = len(padded)
-        for last, (length, literal, entries) in self._automaton.iter(padded):
+        append = spans.append
+        # A space after the text too: every hit has a next character to look at.
+        padded = f" {text} "
+        for last, (length, literal, checker, entries) in self._automaton.iter(padded):
             # ``last`` is the padded offset of the key's last letter, which is the
             # offset just after it in ``text``.
             if literal >= 0:
-                if last + 1 == size or not padded[last + 1].isalnum() or not padded[last].isalnum():
-                    spans.append((last - length, -last, literal))
-                continue
-            start = last - length
-            for index, checker in entries:
-                if checker is None:
-                    if last + 1 < size and padded[last + 1].isalnum() and padded[last].isalnum():
-                        continue
-                    spans.append((start, -last, index))
-                else:
-                    found = checker.match(text, start)
-                    if found is not None:
-                        spans.append((start, -found.end(), index))
+                if not (padded[last + 1].isalnum() and padded[last].isalnum()):
+                    append((last - length, -last, literal))
+            elif checker is not None:
+                found = checker.match(text, last - length)
+                if found is not None:
+                    append((last - length, -found.end(), -1 - literal))
+            else:
+                start = last - length
+                for index, term_checker in entries:
+                    if term_checker is None:
+                        if not (padded[last + 1].isalnum() and padded[last].isalnum()):
+                            append((start, -last, index))
+                    else:
+                        found = term_checker.match(text, start)
+                        if found is not None:
+                            append((start, -found.end(), index))
         return spans

@@ -161,19 +161,28 @@ def normalize(text: str, cyrillic: bool = False) -> str:
         text = _join_wrapped_lines(text)
     if cyrillic:
         return _general(text, cyrillic)
-    if not text.isascii():
-        for char, plain in _WIDE_PUNCTUATION:
-            if char in text:  # constant time when the text is Latin-1 already
-                text = text.replace(char, plain)
+    if text.isascii():
+        # the usual case: no byte the table cannot fold, and no "ß", can occur
+        return text.encode("ascii").translate(_LATIN1_TABLE).decode("latin-1")
+    for char, plain in _WIDE_PUNCTUATION:
+        if char in text:  # constant time when the text is Latin-1 already
+            text = text.replace(char, plain)
     try:
         data = text.encode("latin-1")
     except UnicodeEncodeError:
-        # Central European letters: fold the few distinct ones, then take the byte path
-        wide = set(_NON_LATIN1.findall(text))
-        if not wide <= _WIDE_LETTERS.keys():
-            return _general(text, cyrillic)
-        for char in wide:
-            text = text.replace(char, _WIDE_LETTERS[char])
+        # Central European letters: fold the few distinct ones, then take the byte path.
+        # Each search stops at the next letter not yet folded, and each replace folds all
+        # of that letter at once: cheaper than listing every such letter of the text.
+        search = _NON_LATIN1.search
+        folded = text
+        found = search(folded)
+        while found is not None:
+            letter = _WIDE_LETTERS.get(found.group())
+            if letter is None:
+                return _general(text, cyrillic)
+            folded = folded.replace(found.group(), letter)
+            found = search(folded, found.start())
+        text = folded
         data = text.encode("latin-1")
     for byte in _LATIN1_UNFOLDABLE:
         if byte in data:

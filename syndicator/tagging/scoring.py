@@ -30,8 +30,11 @@ words occur.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -62,35 +65,79 @@ _STOPS = (". ", "! ", "? ")
 """What ends a sentence (the title is joined to the body with " . ")."""
 _NO_TOPICS: frozenset[int] = frozenset()
 _FACTOR = itemgetter(0)
+_LINE = itemgetter(1)
+_NO_HITS: frozenset[int] = frozenset()
+_SIGNED: dict[float, str] = {}
+"""Contribution → its evidence form ("+2.5"); zeros (which may be signed) are not kept."""
+_SIGNED_MAX = 4096
 
 # (factor, field name, start, end, damped, cancelled topics, topics whose action
 # word shares its sentence) of one occurrence
 _Occurrence = tuple[float, str, int, int, bool, frozenset[int], frozenset[int]]
 
 
-class _Sentences:
-    """Whether a sentence stop lies between two offsets, checked only when asked.
+_STOP_FINDERS = {mark: re.compile(re.escape(mark)) for mark in _STOPS}
 
-    One ``str.find`` per stop mark over the few characters between two matches
-    runs in C; the marks a text lacks ("!", "?") are dropped once per text.
+
+class _Sentences:
+    """Which sentence a match starts in, from the offsets of every stop, found when first asked.
+
+    A stop lies between two matches starting at ``low`` ≤ ``high`` exactly when their
+    sentence numbers differ: a stop is two characters, the second a space, and no
+    match starts on a space, so none straddles a match's first letter. One regular
+    expression pass per stop mark present (a literal search in C) finds the stops;
+    each number is then one ``bisect`` in C, and the action words are indexed by
+    sentence once, so no test is repeated per pair of matches.
     """
 
-    __slots__ = ("_find", "_marks", "_text")
+    __slots__ = ("_cues", "_firsts", "_number", "_text", "_unions")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cues: Sequence[tuple[int, frozenset[int]]]) -> None:
         self._text = text
-        self._find = text.find
-        self._marks: tuple[str, ...] | None = None
+        self._cues = cues
+        self._number: Callable[[int], int] | None = None
+        self._firsts: dict[int, int] | None = None
+        self._unions: dict[int, frozenset[int]] = {}
 
-    def stop_between(self, low: int, high: int) -> bool:
-        """Whether a stop ends a sentence between the matches starting at ``low`` and ``high``."""
-        marks = self._marks
-        if marks is None:
-            marks = self._marks = tuple(m for m in _STOPS if m[0] in self._text)
-        find = self._find
-        if len(marks) == 1:  # the usual case: full stops only
-            return find(marks[0], low, high) != -1
-        return any(find(mark, low, high) != -1 for mark in marks)
+    def number(self) -> Callable[[int], int]:
+        """The function giving the number of stops before an offset (a sentence number)."""
+        number = self._number
+        if number is None:
+            text = self._text
+            stops = [m.start() for m in _STOP_FINDERS[". "].finditer(text)]
+            for mark in _STOPS[1:]:
+                if mark[0] in text:  # rare: merge the other marks' stops
+                    stops.extend(m.start() for m in _STOP_FINDERS[mark].finditer(text))
+                    stops.sort()
+            number = self._number = partial(bisect_left, stops)
+        return number
+
+    def _index_cues(self) -> dict[int, int]:
+        number = self.number()
+        firsts: dict[int, int] = {}
+        unions = self._unions
+        for at, topics in self._cues:
+            sentence = number(at)
+            if sentence not in firsts:
+                firsts[sentence] = at  # cues are in text order: the first one
+                unions[sentence] = topics
+            else:
+                unions[sentence] = unions[sentence] | topics
+        self._firsts = firsts
+        return firsts
+
+    def first_cue(self, sentence: int) -> int:
+        """Offset of the first action word in ``sentence``, or -1."""
+        firsts = self._firsts
+        if firsts is None:
+            firsts = self._index_cues()
+        return firsts.get(sentence, -1)
+
+    def cue_topics(self, sentence: int) -> frozenset[int]:
+        """The topics of the action words in ``sentence``."""
+        if self._firsts is None:
+            self._index_cues()
+        return self._unions.get(sentence, _NO_TOPICS)
 
 
 def _listed_hits(
@@ -98,58 +145,39 @@ def _listed_hits(
     topical: Sequence[tuple[int, int, Role]],
     title_end: int,
     min_topics: int,
-    cues: Sequence[tuple[int, frozenset[int]]] = (),
 ) -> set[int]:
     """Indexes (in ``topical``) of body hits in a sentence naming ``min_topics`` topics.
 
     Only called when the body names that many topics at all. One walk over the
-    body hits, in text order, checking for a stop between neighbours. A sentence
-    whose topic terms follow an action word ("dismantled", "arrested", "charged",
+    body hits, in text order, grouping them by sentence. A sentence whose topic
+    terms follow an action word ("dismantled", "arrested", "charged",
     "operação"...) describes one case whose crimes it names, not a mandate list,
-    and is not damped.
+    and is not damped: only a word before the first topic term counts, the verb
+    that governs the list ("dismantled a network that...", "charged with
+    corruption, ..."), not a later phrase ("members of society").
     """
     listed: set[int] = set()
     current: list[int] = []
     topics: set[int] = set()
-    previous = -1
-
-    def close() -> None:
-        if len(topics) >= min_topics and not _has_cue(sentences, topical, current, cues):
-            listed.update(current)
-
-    for number, (start, _, role) in enumerate(topical):
+    current_sentence = -1
+    low = 0
+    number = sentences.number()
+    for index, (start, _, role) in enumerate(topical):
         if start < title_end:
             continue
-        if previous >= 0 and start > previous and sentences.stop_between(previous, start):
-            close()
+        sentence = number(start)
+        if sentence != current_sentence:
+            if len(topics) >= min_topics and not 0 <= sentences.first_cue(current_sentence) <= low:
+                listed.update(current)
             current = []
             topics = set()
-        previous = start
-        current.append(number)
+            current_sentence = sentence
+            low = start
+        current.append(index)
         topics |= role.positive
-    close()
+    if len(topics) >= min_topics and not 0 <= sentences.first_cue(current_sentence) <= low:
+        listed.update(current)
     return listed
-
-
-def _has_cue(
-    sentences: _Sentences,
-    topical: Sequence[tuple[int, int, Role]],
-    members: Sequence[int],
-    cues: Sequence[tuple[int, frozenset[int]]],
-) -> bool:
-    """Whether an action word opens the sentence of the hits ``members`` (in text order).
-
-    Only a word before the first topic term counts: the verb that governs the list
-    ("dismantled a network that...", "charged with corruption, ..."), not a later
-    phrase ("members of society").
-    """
-    low = topical[members[0]][0]
-    for at, _ in cues:
-        if at > low:
-            return False  # cues are in text order; one may be the first term itself
-        if not sentences.stop_between(at, low):
-            return True
-    return False
 
 
 def score(
@@ -171,11 +199,23 @@ def score(
     repeat decay is computed once per term, not once per term and topic), and
     only then are evidence lines built, one per term and topic.
     """
+    return score_at(text, spans, roles, layout.title_end, layout.body_start, tax)
+
+
+def score_at(
+    text: str,
+    spans: list[Span],
+    roles: Sequence[Role | None],
+    title_end: int,
+    body_start: int,
+    tax: CompiledTaxonomy,
+) -> Scored:
+    """:func:`score` with the layout given as two offsets (what the tagger calls)."""
     spans.sort()
     cfg = tax.scoring
-    title_end = layout.title_end
     # (start, end, role) of topical matches no longer match contains
     topical: list[tuple[int, int, Role]] = []
+    exclusions: list[tuple[int, int, frozenset[int]]] = []
     body_topics: set[int] = set()
     places: dict[str, float] = {}
     context_terms: dict[int, set[str]] = {}
@@ -186,47 +226,51 @@ def score(
         role = roles[rank]
         if role is None:
             continue
-        end = -neg_end
-        if role.topical and end > topic_reach:
-            topic_reach = end
-            topical.append((start, end, role))
-            if role.positive and start >= title_end:
-                body_topics |= role.positive
-        if role.country is not None and end > place_reach:
-            place_reach = end
+        if role.topical:
+            if -neg_end > topic_reach:
+                topic_reach = -neg_end
+                topical.append((start, topic_reach, role))
+                if role.positive and start >= title_end:
+                    body_topics |= role.positive
+                if role.excludes:
+                    exclusions.append((start, topic_reach, role.excludes))
+            if role.plain:
+                continue  # the usual term: no country, context, action word or heading
+        if role.country is not None and -neg_end > place_reach:
+            place_reach = -neg_end
             places[role.country] = places.get(role.country, 0.0) + (
                 2.0 if start < title_end else 1.0
             )
         if role.context >= 0:
-            context_terms.setdefault(role.context, set()).add(text[start:end])
+            context_terms.setdefault(role.context, set()).add(text[start:-neg_end])
         if role.cue:
             cues.append((start, role.cue))
         if role.marker:
             has_section = True
     result = Scored(
         # dict order is first-mention order, and sorted() is stable
-        countries=tuple(sorted(places, key=lambda c: -places[c])) if places else (),
+        countries=(
+            tuple(sorted(places, key=lambda c: -places[c]))
+            if len(places) > 1
+            else tuple(places)
+        ),
         has_section=has_section,
     )
     if not topical:
         return result
     min_topics = cfg.agenda.min_topics
-    sentences = _Sentences(text)
-    listed = (
-        _listed_hits(sentences, topical, title_end, min_topics, cues)
-        if len(body_topics) >= min_topics
-        else set()
-    )
-    exclusions = [(s, e, r.excludes) for s, e, r in topical if r.excludes]
+    sentences: _Sentences | None = None  # made when first needed
+    listed: Collection[int] = _NO_HITS
+    if len(body_topics) >= min_topics:
+        sentences = _Sentences(text, cues)
+        listed = _listed_hits(sentences, topical, title_end, min_topics)
     fields = cfg.fields
-    title_factor, lead_factor, body_factor, late_factor = (
-        fields.title,
-        fields.lead,
-        fields.body,
-        fields.late,
-    )
-    lead_end = layout.body_start + cfg.lead_chars
-    late_start = layout.body_start + cfg.late_chars
+    title_factor = fields.title
+    lead_factor = fields.lead
+    body_factor = fields.body
+    late_factor = fields.late
+    lead_end = body_start + cfg.lead_chars
+    late_start = body_start + cfg.late_chars
     agenda_factor = cfg.agenda.factor
     # role key → [role, occurrence, occurrence, ...]
     grouped: dict[str, list[Any]] = {}
@@ -246,12 +290,15 @@ def score(
             factor *= agenda_factor
             damped = True
         cancelled = _NO_TOPICS
-        for x_start, x_end, excluded in exclusions:
-            if x_start < end and start < x_end:
-                cancelled = cancelled | excluded
+        if exclusions:
+            for x_start, x_end, excluded in exclusions:
+                if x_start < end and start < x_end:
+                    cancelled = cancelled | excluded
         supported = _NO_TOPICS
         if role.network and cues:
-            supported = _acted_on(sentences, start, role.network, cues)
+            if sentences is None:
+                sentences = _Sentences(text, cues)
+            supported = role.network & sentences.cue_topics(sentences.number()(start))
         occurrence = (factor, field_name, start, end, damped, cancelled, supported)
         group = grouped.get(role.key)
         if group is None:
@@ -264,12 +311,14 @@ def score(
     agenda_note = f", agenda ×{agenda_factor:g}"
     networks = tax.networks
     bare: dict[int, float] = {}  # topic → contribution of network terms never acted on
+    signed = _SIGNED
     for group in grouped.values():
         role = group[0]
         if len(group) == 2:  # one occurrence: the common case
-            items: list[_Occurrence] = [group[1]]
-            shared = group[1][0]
-            cancels = bool(exclusions) and bool(group[1][5])
+            only = group[1]
+            items: list[_Occurrence] = [only]
+            shared = only[0]
+            cancels = bool(exclusions and only[5])
         else:
             items = group[1:]
             items.sort(key=_FACTOR, reverse=True)  # stable: equal factors keep text order
@@ -302,22 +351,34 @@ def score(
                     head = f'{first[1]}:"{shown}" ×{len(kept)} ({role.lang}, '
                 else:
                     head = f'{first[1]}:"{shown}" ({role.lang}, '
+            # the contribution as "+2.5": formatting a float costs more than a lookup
+            contribution = signed.get(total) if total else None
+            if contribution is None:
+                contribution = f"{total:+.1f}"
+                if total and len(signed) < _SIGNED_MAX:
+                    signed[total] = contribution
             if first[4]:
-                line = f"{head}{total:+.1f}{agenda_note}{acted})"
+                line = f"{head}{contribution}{agenda_note}{acted})"
             else:
-                line = f"{head}{total:+.1f}{acted})"
+                line = f"{head}{contribution}{acted})"
             size = total if total >= 0 else -total
             entries = lines.get(topic)
             if entries is None:
                 lines[topic] = [(size, line)]
             else:
                 entries.append((size, line))
+    evidence = result.evidence
+    max_evidence = cfg.max_evidence
     for topic, entries in lines.items():
         if len(entries) > 1:
             entries.sort(key=_FACTOR, reverse=True)
-        result.evidence[topic] = [line for _, line in entries[: cfg.max_evidence]]
-    _yield_networks(result, bare, tax)
-    _apply_contexts(result, context_terms, tax)
+            evidence[topic] = list(map(_LINE, entries[:max_evidence]))
+        else:
+            evidence[topic] = [entries[0][1]]
+    if bare:
+        _yield_networks(result, bare, tax)
+    if context_terms:
+        _apply_contexts(result, context_terms, tax)
     return result
 
 
@@ -358,27 +419,6 @@ def _apply_contexts(
             if topic in scores:
                 scores[topic] *= rule.factor
                 result.evidence[topic].append(f"context:{rule.name} ×{rule.factor:g} ({quoted})")
-
-
-def _acted_on(
-    sentences: _Sentences,
-    start: int,
-    topics: frozenset[int],
-    cues: Sequence[tuple[int, frozenset[int]]],
-) -> frozenset[int]:
-    """Topics among ``topics`` with an action word in the sentence of the match at ``start``.
-
-    The title is joined to the body with a full stop, so it is a sentence of its own.
-    """
-    found: set[int] = set()
-    for at, cue_topics in cues:
-        shared = topics & cue_topics
-        if not shared or shared <= found:
-            continue
-        low, high = (at, start) if at < start else (start, at)
-        if not sentences.stop_between(low, high):
-            found |= shared
-    return frozenset(found)
 
 
 def _decayed(items: Sequence[_Occurrence], decay: float) -> float:

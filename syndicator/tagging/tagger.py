@@ -20,13 +20,14 @@ from syndicator.tagging.declared import heading_pattern, map_labels, section_lab
 from syndicator.tagging.langdetect import SAMPLE_CHARS, latin_language, script_language
 from syndicator.tagging.matcher import Matcher
 from syndicator.tagging.normalize import CYRILLIC_LANGS, normalize
-from syndicator.tagging.scoring import Layout, score
+from syndicator.tagging.scoring import score_at
 from syndicator.tagging.taxonomy import CompiledTaxonomy, compile_taxonomy
 from syndicator.tagging.vocabulary import ANY_LANG
 
 TAGGER_VERSION_PREFIX = "kw1"
 """First part of :attr:`Tagger.version`; the rest is the digest of the compiled taxonomy."""
 _JOIN = " . "
+_JOIN_SIZE = len(_JOIN)
 _DECLARED = "further-information"
 
 
@@ -105,8 +106,10 @@ class Tagger:
             lang = latin_language(f"{norm_title} {norm_text[:SAMPLE_CHARS]}")
         matcher, roles = self._by_lang.get(lang or ANY_LANG) or self._by_lang[ANY_LANG]
         combined = f"{norm_title}{_JOIN}{norm_text}"
-        layout = Layout(title_end=len(norm_title), body_start=len(norm_title) + len(_JOIN))
-        scored = score(combined, matcher.spans(combined), roles, layout, tax)
+        title_end = len(norm_title)
+        scored = score_at(
+            combined, matcher.spans(combined), roles, title_end, title_end + _JOIN_SIZE, tax
+        )
         scores = scored.scores
         declared: dict[int, list[str]] = {}
         if declared_topics or scored.has_section:

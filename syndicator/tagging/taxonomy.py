@@ -61,6 +61,9 @@ class Role:
     """Topics for which this term only names a criminal group (see ``NetworkRule``)."""
     cue: frozenset[int] = frozenset()
     """Topics for which this pattern is an action word on such a group."""
+    plain: bool = False
+    """Topical and nothing else (no country, context, action word or heading), so the
+    scorer's first pass can skip the other checks; False is always safe."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,7 @@ def _merge(key: str, entries: list[_Entry]) -> Role:
         country = e.country or country
     weights.update(specific)
     main = entries[-1]
+    topical = bool(weights or excludes)
     return Role(
         term=main.term,
         lang=main.lang,
@@ -203,9 +207,10 @@ def _merge(key: str, entries: list[_Entry]) -> Role:
         specificity=literal_length(key),
         key=key,
         positive=frozenset(t for t, w in weights.items() if w > 0),
-        topical=bool(weights or excludes),
+        topical=topical,
         network=frozenset(network & set(weights)),
         cue=frozenset(cue),
+        plain=topical and context < 0 and country is None and not marker and not cue,
     )
 
 
