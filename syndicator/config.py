@@ -355,7 +355,8 @@ class Settings(Strict):
         return str(self.base_url)
 
     @property
-    def feed_sources(self) -> tuple[FeedSource | PageSource | FolderSource, ...]:
+    def enabled_sources(self) -> tuple[FeedSource | PageSource | FolderSource, ...]:
+        """The sources to collect; disabled ones keep their stored history but are not fetched."""
         return tuple(s for s in self.sources if s.enabled)
 
 

@@ -74,7 +74,7 @@ def collect_stage(
     holder = worker_name()
     lease_seconds = settings.collect.total_timeout * 4 + 60
     due = []
-    for source in settings.feed_sources:
+    for source in settings.enabled_sources:
         if not is_due(source, states.get(source.id), now, force):
             report.skipped_not_due += 1
         elif store.acquire_lease(f"source:{source.id}", holder, lease_seconds, now):

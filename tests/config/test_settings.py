@@ -130,7 +130,7 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
 
 def test_shipped_config_is_valid() -> None:
     settings = load_settings(REPO / "config.yaml")
-    assert any(isinstance(s, FolderSource) for s in settings.feed_sources)
+    assert any(isinstance(s, FolderSource) for s in settings.enabled_sources)
     assert any(isinstance(s, FeedSource) for s in settings.sources)
     assert any(isinstance(s, PageSource) for s in settings.sources)
 
