@@ -7,6 +7,7 @@ PostgreSQL. Time is injected where a test needs it to pass, never slept through.
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -19,11 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
+from syndicator.cli import main
 from syndicator.errors import LeaseLostError
 from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.leases import LEASE_TTL, LeaseKeeper
-from syndicator.store import SqlStore
+from syndicator.store import SqlStore, open_store
 
 NOW = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 LINUX = Path("/proc/self/stat").exists()
@@ -246,3 +249,73 @@ def test_the_heartbeat_thread_renews_until_closed(store: SqlStore) -> None:
     threads = [t.name for t in threading.enumerate()]
     assert "syndicator-lease-heartbeat" not in threads
     assert store.leases() == []
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def write_config(folder: Path, database: str) -> Path:
+    config = {
+        "base_url": "https://feeds.example.org/",
+        "database": database,
+        "sources": [{"id": "files", "type": "folder", "path": str(folder)}],
+        "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+        "publish": {"output_dir": str(folder / "out")},
+        "delivery": {"outbox_dir": str(folder / "outbox")},
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_leases_command_shows_each_holder_and_breaks_a_lease(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(write_config(tmp_path, store_url))
+    now = datetime.now(UTC)
+    elsewhere = replace(this_process(now), host="elsewhere", pid=17, token="0" * 12).encode()
+    store = open_store(store_url)
+    try:
+        assert store.acquire_lease("publish", dead_holder(), LEASE_TTL, now)
+        assert store.acquire_lease("source:osce", elsewhere, LEASE_TTL, now)
+        assert store.acquire_lease("tag", elsewhere, 1, now - timedelta(seconds=30))
+        with LeaseKeeper(store) as keeper:
+            lease = keeper.acquire("deliver")
+            assert lease is not None
+            assert main(["--config", config, "leases"]) == 0
+            listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+            assert set(listed) == {"deliver", "publish", "source:osce", "tag"}
+            assert f"pid {this_process(now).pid}" in listed["deliver"]
+            assert "alive on this machine" in listed["deliver"]
+            assert "dead: the next worker here takes it over at once" in listed["publish"]
+            assert "elsewhere pid 17" in listed["source:osce"]
+            assert "ends when it expires" in listed["source:osce"]
+            assert "expired: free to take" in listed["tag"]
+
+            assert main(["--config", config, "leases", "break", "deliver"]) == 0
+            out, err = capsys.readouterr()
+            assert out.startswith("Broke lease 'deliver', held by ")
+            assert out.rstrip().endswith(": its process is alive on this machine.")
+            assert "warning:" in err
+            assert "stops at its next checkpoint" in err
+            assert "deliver" not in {r.name for r in store.leases()}
+            keeper.renew()
+            with pytest.raises(LeaseLostError, match="broken"):
+                lease.check()
+
+        assert main(["--config", config, "leases", "break", "publish"]) == 0
+        out, err = capsys.readouterr()
+        assert "its process no longer exists" in out
+        assert "syndicator: warning" not in err  # nothing to warn about: its holder is gone
+        assert main(["--config", config, "leases", "break", "nope"]) == 1
+        assert "no lease named 'nope'" in capsys.readouterr().err
+
+        assert main(["--config", config, "status", "--json"]) == 0
+        leases = json.loads(capsys.readouterr().out)["leases"]
+        assert [(x["name"], x["host"], x["pid"]) for x in leases] == [
+            ("source:osce", "elsewhere", 17),
+            ("tag", "elsewhere", 17),
+        ]
+        assert [x["holder_state"] for x in leases] == ["unknown", "expired"]
+    finally:
+        store.close()
