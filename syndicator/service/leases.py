@@ -144,11 +144,6 @@ class LeaseKeeper:
         self._start_heartbeat()
         return lease
 
-    def release(self, lease: Lease) -> None:
-        with self._lock:
-            self._held.pop(lease.name, None)
-        self.store.release_lease(lease.name, lease.holder)
-
     def close(self) -> None:
         """Stop renewing, then give back every lease still held.
 
@@ -157,7 +152,9 @@ class LeaseKeeper:
         """
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            # A beat stuck on an unreachable database must not hold the stage up; the
+            # releases below are safe beside it (a renewal only touches our own rows).
+            self._thread.join(timeout=self.ttl)
         with self._lock:
             held, self._held = list(self._held.values()), {}
         for lease in held:
