@@ -12,8 +12,10 @@ not renew in time and someone took it over): the work calls :meth:`Lease.check`
 at its checkpoints — before each message, file, tag batch or source result — and
 stops there with :class:`~syndicator.errors.LeaseLostError`. What was under way
 at that moment still finishes: one message handed to the SMTP server, one file
-renamed into place, one batch of tags, one source's result stored. The delivery
-ledger and the atomic file writes keep such overlaps from doing harm twice.
+renamed into place, one batch of tags, one source's result stored. The ledger
+still keeps two workers from building the same new message, but a pending one
+retried by both goes out twice with the same Message-ID (the outbox keeps one
+file); atomic writes leave a whole file, the last one written.
 
 Lease times are wall-clock (workers on several machines need their clocks in
 step, as NTP keeps them), never a cycle's pinned ``now``.
