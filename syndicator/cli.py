@@ -108,6 +108,42 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leases(args: argparse.Namespace) -> int:
+    from syndicator.service.report import lease_entry, print_leases
+    from syndicator.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings.database)
+    try:
+        now = datetime.now(UTC)
+        if args.leases_command != "break":
+            print_leases([lease_entry(r, now) for r in store.leases()], sys.stdout)
+            return 0
+        record = store.break_lease(args.name)
+    finally:
+        store.close()
+    if record is None:
+        raise SyndicatorError(f"no lease named {args.name!r} (`syndicator leases` lists them)")
+    entry = lease_entry(record, now)
+    who = f"{entry['host']} pid {entry['pid']}" if entry["host"] else record.holder
+    state = {
+        "alive": "its process is alive on this machine",
+        "dead": "its process no longer exists",
+        "unknown": "on another machine or in another container, so not checked from here",
+        "expired": "its lease had expired",
+    }[entry["holder_state"]]
+    print(f"Broke lease {record.name!r}, held by {who}: {state}.")
+    if entry["holder_state"] in ("alive", "unknown"):
+        print(
+            f"syndicator: warning: {who} may still be working under this lease. It stops at "
+            "its next checkpoint (before its next message, file, tag batch or source) with an "
+            "error, but what it is doing at that moment still finishes, and another worker "
+            "may take the lease meanwhile.",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _source_id(url: str, taken: set[str]) -> str:
     from urllib.parse import urlsplit
 
@@ -378,6 +414,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would be added, change nothing"
     )
     add.set_defaults(handler=cmd_sources_add)
+
+    leases = sub.add_parser(
+        "leases", help="who holds which lease (stages, sources); 'break NAME' removes one"
+    )
+    leases.set_defaults(handler=cmd_leases)
+    leases_sub = leases.add_subparsers(dest="leases_command", metavar="ACTION")
+    breaking = leases_sub.add_parser(
+        "break", help="remove a lease whoever holds it (its holder stops at its next checkpoint)"
+    )
+    breaking.add_argument("name", metavar="NAME", help="as listed, e.g. deliver or source:osce")
 
     items = sub.add_parser("items", help="list tagged items, newest first, with their ids")
     items.add_argument("--topic", help="only this topic")

@@ -66,3 +66,15 @@ class DeliveryError(SyndicatorError):
 
 class TaggingError(SyndicatorError, ValueError):
     """The taxonomy or a tagging request is invalid."""
+
+
+class LeaseLostError(SyndicatorError):
+    """A lease this process held was taken over or broken while its work was under way.
+
+    Raised at the work's next checkpoint (before the next message, file, batch or
+    source), so the stage stops instead of doing more next to its new holder.
+    """
+
+    def __init__(self, lease: str, message: str) -> None:
+        super().__init__(f"lease {lease!r}: {message}")
+        self.lease = lease

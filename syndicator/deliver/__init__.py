@@ -24,7 +24,7 @@ I/O is in :mod:`.transports` and the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -89,11 +89,15 @@ def deliver_due(
     now: datetime,
     templates_dir: Path | None = None,
     transport: Transport | None = None,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> DeliveryReport:
     """Send every message that is due at ``now``; see the module docstring for the rules.
 
     Raises :class:`~syndicator.errors.OutputError` when the outbox folder cannot be
     written at all; a failure to deliver one message is reported, not raised.
+    ``checkpoint`` is called before each message is reserved or retried; the
+    service passes its delivery lease's check, which raises once another worker
+    has taken the lease over, so the run stops before sending more.
     """
     store.sync_subscribers([_subscriber(s) for s in settings.subscribers], now)
     renderer = Renderer(settings, signer_for(store, settings.delivery), templates_dir)
@@ -101,7 +105,7 @@ def deliver_due(
     # digest was reserved, so one read of the subscribers serves the whole run.
     states = store.subscriber_states()
     with transport if transport is not None else make_transport(settings) as channel:
-        run = _Run(store, settings, renderer, channel, now)
+        run = _Run(store, settings, renderer, channel, now, checkpoint)
         run.retry_pending(states)
         for state in states:
             run.serve(state)
@@ -129,8 +133,10 @@ class _Run:
         renderer: Renderer,
         transport: Transport,
         now: datetime,
+        checkpoint: Callable[[], None],
     ) -> None:
         self.store = store
+        self.checkpoint = checkpoint
         self.settings = settings
         self.renderer = renderer
         self.transport = transport
@@ -153,6 +159,7 @@ class _Run:
                 continue
             if dispatch.email.lower() in self.failed:
                 continue
+            self.checkpoint()
             items = [i for i in map(self.store.get_item, dispatch.item_ids) if i is not None]
             if not items:
                 log.warning("dispatch %s carries no items that still exist", dispatch.id)
@@ -228,6 +235,7 @@ class _Run:
         """
         message_id = make_msgid(idstring=kind, domain=self.renderer.domain)
         rendered = self.renderer.render(kind, subscriber, items, message_id, self.now)
+        self.checkpoint()
         dispatch = self.store.reserve_dispatch(
             subscriber.email, kind, [i.id for i in items], message_id, self.now
         )

@@ -15,6 +15,7 @@ Layout of the output folder (served at ``settings.base_url``)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,7 @@ def publish(
     settings: Settings,
     now: datetime,
     templates_dir: Path | None = None,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> PublishReport:
     """Write every configured output for the store's current items.
 
@@ -64,7 +66,9 @@ def publish(
     naming the folder or file that cannot be written,
     :class:`~syndicator.errors.ConfigError` for a topic id that clashes with
     a reserved file name, and lets :class:`~syndicator.errors.StorageError`
-    from the store through.
+    from the store through. ``checkpoint`` is called before each file is
+    written; the service passes its publish lease's check, which raises once
+    another worker has taken the lease over.
     """
     del now  # see docstring: outputs must not depend on the clock
     outputs = render_outputs(store, settings, templates_dir)
@@ -72,6 +76,7 @@ def publish(
     ensure_folder(folder)
     report = PublishReport()
     for name, data in outputs.items():
+        checkpoint()
         path = folder / name
         if write_if_changed(path, data):
             report.written.append(path)

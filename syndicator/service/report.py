@@ -12,8 +12,9 @@ from typing import Any, TextIO
 from syndicator.config import Settings
 from syndicator.deliver.due import next_digest_at, schedule_for
 from syndicator.models import StoredItem, TagResult
+from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.pipeline import CycleReport
-from syndicator.store import SqlStore
+from syndicator.store import LeaseRecord, SqlStore
 
 
 def _when(moment: datetime | None) -> str:
@@ -119,7 +120,62 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
         },
         "subscribers": subscribers,
         "messages": store.dispatch_counts(),
+        "leases": [lease_entry(record, now) for record in store.leases()],
     }
+
+
+def lease_entry(record: LeaseRecord, now: datetime) -> dict[str, Any]:
+    """One lease as ``syndicator leases`` and ``status --json`` show it.
+
+    ``holder_state`` is judged from this machine: ``alive`` or ``dead`` for a
+    process here, ``unknown`` for one elsewhere (or in another container), whose
+    lease only its expiry ends; ``expired`` whatever the holder, once anyone may
+    take it.
+    """
+    holder = Holder.parse(record.holder)
+    expires_in = (record.expires_at - now).total_seconds()
+    return {
+        "name": record.name,
+        "holder": record.holder,
+        "host": holder.host if holder else None,
+        "pid": holder.pid if holder else None,
+        "since": _iso(holder.since) if holder else None,
+        "expires_at": _iso(record.expires_at),
+        "expires_in_seconds": round(expires_in, 1),
+        "holder_state": "expired" if expires_in < 0 else liveness(record.holder, this_process(now)),
+    }
+
+
+_STATE_WORDS = {
+    "alive": "alive on this machine",
+    "dead": "dead: the next worker here takes it over at once",
+    "unknown": "on another machine or in another container: ends when it expires",
+    "expired": "expired: free to take",
+}
+
+
+def print_leases(leases: list[dict[str, Any]], out: TextIO) -> None:
+    """Who holds which lease, since when, for how long yet, and whether they still live."""
+    if not leases:
+        out.write(
+            "No leases held: no worker is collecting a source, tagging, publishing or "
+            "delivering right now.\n"
+        )
+        return
+    out.write(f"Leases ({len(leases)} held)\n")
+    for lease in leases:
+        who = f"{lease['host']} pid {lease['pid']}" if lease["host"] else lease["holder"]
+        since = _clock(lease["since"])
+        left = lease["expires_in_seconds"]
+        expiry = f"expires in {left:.0f} s" if left >= 0 else f"expired {-left:.0f} s ago"
+        out.write(
+            f"  {lease['name']:<28} {who:<32} since {since:<13} {expiry:<20} "
+            f"{_STATE_WORDS[lease['holder_state']]}\n"
+        )
+
+
+def _clock(text: str | None) -> str:
+    return datetime.fromisoformat(text).strftime("%H:%M:%S UTC") if text else "-"
 
 
 def print_sources(snapshot: dict[str, Any], out: TextIO) -> None:
@@ -164,6 +220,8 @@ def print_status(snapshot: dict[str, Any], out: TextIO) -> None:
         out.write(f"  {sub['email']:<32} {sub['cadence']:<7} {', '.join(sub['topics'])} — {when}\n")
     ledger = snapshot["messages"]
     out.write(f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry\n")
+    out.write("\n")
+    print_leases(snapshot["leases"], out)
 
 
 def print_items(items: list[StoredItem], out: TextIO) -> None:

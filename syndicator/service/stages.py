@@ -2,44 +2,39 @@
 
 Stages meet only in the store, so any of them can run alone (``syndicator
 publish``) and a crash between two of them loses nothing: the next run picks up
-what the store says is still to do. Leases in the store keep several workers
-from doing the same work twice.
+what the store says is still to do. Leases in the store (:mod:`.leases`) keep
+several workers from doing the same work twice, and let a stage continue at once
+after its last holder died.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from syndicator.collect import collect_sources
-from syndicator.collect.schedule import is_due, source_location
+from syndicator.collect.schedule import AnySource, is_due, source_location
 from syndicator.config import FeedSource, PageSource, Settings
 from syndicator.deliver import DeliveryReport, deliver_due
-from syndicator.errors import StorageError
+from syndicator.errors import LeaseLostError, StorageError
 from syndicator.models import CollectResult
 from syndicator.publish import PublishReport, publish
+from syndicator.service.leases import Lease, LeaseKeeper
 from syndicator.service.logs import event
 from syndicator.store import SqlStore
 from syndicator.tagging import Tagger
 
 STAGES = ("collect", "tag", "publish", "deliver")
 TAG_BATCH = 500
-LEASE_SECONDS = {"tag": 600.0, "publish": 600.0, "deliver": 1800.0}
-"""How long a lease outlives a worker that died holding it."""
 LEASE_WAIT_SECONDS = 120.0
+"""How long a stage waits for a live neighbour to finish before skipping this cycle;
+longer than the lease TTL, so a neighbour that died is always outlived in time."""
 LEASE_POLL_SECONDS = 0.5
 T = TypeVar("T")
-
-
-def worker_name() -> str:
-    """Who holds a lease: host and process, so an operator can tell workers apart."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,33 +66,36 @@ def collect_stage(
     """Fetch every due source and store what each one gave, one transaction per source."""
     report = CollectReport()
     states = store.source_states()
-    holder = worker_name()
-    lease_seconds = settings.collect.total_timeout * 4 + 60
-    due = []
-    for source in settings.enabled_sources:
-        if not is_due(source, states.get(source.id), now, force):
-            report.skipped_not_due += 1
-        elif store.acquire_lease(f"source:{source.id}", holder, lease_seconds, now):
-            due.append(source)
-        else:
-            report.claimed_elsewhere += 1  # another worker is fetching it right now
-    try:
+    with LeaseKeeper(store) as keeper:
+        due: list[tuple[AnySource, Lease]] = []
+        for source in settings.enabled_sources:
+            if not is_due(source, states.get(source.id), now, force):
+                report.skipped_not_due += 1
+            elif lease := keeper.acquire(f"source:{source.id}"):
+                due.append((source, lease))
+            else:
+                report.claimed_elsewhere += 1  # another worker is fetching it right now
+        sources = [source for source, _ in due]
         known = {  # stored identities: page sources and full-text feeds skip stored releases
             s.id: store.identities(s.id)
-            for s in due
+            for s in sources
             if isinstance(s, PageSource) or (isinstance(s, FeedSource) and s.full_text)
         }
         results = (
-            collect_sources(due, states, settings.collect, now, force=True, known=known)
-            if due
+            collect_sources(sources, states, settings.collect, now, force=True, known=known)
+            if sources
             else []
         )
-        for source, result in zip(due, results, strict=True):
+        for (source, lease), result in zip(due, results, strict=True):
+            try:
+                lease.check()
+            except LeaseLostError as exc:
+                # Another worker has the source now and stores its own fetch.
+                event("lease_lost", logging.WARNING, source=source.id, error=str(exc))
+                report.claimed_elsewhere += 1
+                continue
             located = replace(result, location=source_location(source))
             report.sources.append(_apply(store, located, now))
-    finally:
-        for source in due:
-            store.release_lease(f"source:{source.id}", holder)
     return report
 
 
@@ -141,43 +139,46 @@ def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutco
 def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
     """Tag every item that is new, changed, or tagged by another tagger version."""
 
-    def tag_all() -> int:
+    def tag_all(lease: Lease) -> int:
         done = 0
-        while batch := store.items_needing_tags(tagger.version, limit=TAG_BATCH):
+        while True:
+            lease.check()
+            batch = store.items_needing_tags(tagger.version, limit=TAG_BATCH)
+            if not batch:
+                return done
             for stored in batch:
                 item = stored.item
                 result = tagger.tag(item.title, item.text, item.lang, item.declared_topics)
                 store.save_tags(stored.id, result, tagger.version, now)
             done += len(batch)
-        return done
 
-    done = _leased(store, "tag", LEASE_SECONDS["tag"], tag_all) or 0
+    done = _leased(store, "tag", tag_all) or 0
     if done:
         event("tagged", items=done, tagger=tagger.version)
     return done
 
 
-def _leased(store: SqlStore, name: str, seconds: float, work: Callable[[], T]) -> T | None:
+def _leased(store: SqlStore, name: str, work: Callable[[Lease], T]) -> T | None:
     """Run ``work`` holding the database lease ``name``, waiting a while for another holder.
 
     Waiting (rather than skipping at once) means a worker that stored new items
     still publishes and delivers them in its own cycle after a busy neighbour is
-    done. Lease times are wall-clock, not the cycle's ``now``, because they guard
-    the real present.
+    done; a neighbour that died is taken over at once on the same machine and
+    within the lease TTL from elsewhere. ``work`` gets the lease to check at its
+    checkpoints; losing it raises :class:`LeaseLostError` out of the stage.
     """
-    holder = worker_name()
     deadline = time.monotonic() + LEASE_WAIT_SECONDS
-    while not store.acquire_lease(name, holder, seconds, datetime.now(UTC)):
-        if time.monotonic() >= deadline:
-            event(
-                f"{name}_skipped", logging.WARNING, reason=f"another worker holds the {name} lease"
-            )
-            return None
-        time.sleep(LEASE_POLL_SECONDS)
-    try:
-        return work()
-    finally:
-        store.release_lease(name, holder)
+    with LeaseKeeper(store) as keeper:
+        while (lease := keeper.acquire(name)) is None:
+            if time.monotonic() >= deadline:
+                event(
+                    f"{name}_skipped",
+                    logging.WARNING,
+                    reason=f"another worker holds the {name} lease",
+                )
+                return None
+            time.sleep(LEASE_POLL_SECONDS)
+        return work(lease)
 
 
 def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
@@ -185,8 +186,7 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
     report = _leased(
         store,
         "publish",
-        LEASE_SECONDS["publish"],
-        lambda: publish(store, settings, now, settings.templates_dir),
+        lambda lease: publish(store, settings, now, settings.templates_dir, lease.check),
     )
     if report is not None:
         event("published", written=len(report.written), unchanged=len(report.unchanged))
@@ -198,8 +198,9 @@ def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> Deliver
     report = _leased(
         store,
         "deliver",
-        LEASE_SECONDS["deliver"],
-        lambda: deliver_due(store, settings, now, settings.templates_dir),
+        lambda lease: deliver_due(
+            store, settings, now, settings.templates_dir, checkpoint=lease.check
+        ),
     )
     if report is not None:
         for email, message in report.failures:

@@ -55,6 +55,19 @@ class Dispatch:
     sent_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """One row of the lease table: who holds ``name`` and until when.
+
+    ``holder`` is opaque to the store; :mod:`syndicator.service.leases` writes and
+    reads it (host, process, start time, a random token, since when).
+    """
+
+    name: str
+    holder: str
+    expires_at: datetime
+
+
 class Storage(Protocol):
     # ---- sources -----------------------------------------------------------------
     def source_states(self) -> dict[str, SourceState]:
@@ -168,10 +181,39 @@ class Storage(Protocol):
         """A value kept in the database, created from ``factory`` the first time."""
         ...
 
-    def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> bool:
-        """Hold ``name`` for ``seconds`` unless another live holder has it."""
+    def acquire_lease(
+        self,
+        name: str,
+        holder: str,
+        seconds: float,
+        now: datetime,
+        replacing: str | None = None,
+    ) -> bool:
+        """Hold ``name`` for ``seconds`` if nobody does, its lease expired, or its holder is
+        exactly ``replacing`` (one the caller found dead).
+
+        Not re-entrant: a holder that already has ``name`` is refused like any other,
+        and keeps it alive with :meth:`renew_lease`. Comparing the whole holder makes
+        the takeover a compare-and-swap: two workers that both found the same dead
+        holder cannot both win.
+        """
         ...
 
-    def release_lease(self, name: str, holder: str) -> None: ...
+    def renew_lease(self, name: str, holder: str, seconds: float, now: datetime) -> bool:
+        """Extend ``holder``'s lease to ``now + seconds``; False when it is no longer theirs
+        (broken by an operator, or taken over after it expired)."""
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give ``name`` up if ``holder`` still has it; someone else's lease is left alone."""
+        ...
+
+    def leases(self) -> list[LeaseRecord]:
+        """Every lease row, by name, expired or not."""
+        ...
+
+    def break_lease(self, name: str) -> LeaseRecord | None:
+        """Remove ``name`` whoever holds it (an operator's decision); what was removed."""
+        ...
 
     def close(self) -> None: ...

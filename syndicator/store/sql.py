@@ -48,7 +48,13 @@ from syndicator.models import (
 )
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
-from syndicator.store.protocol import ApplyCounts, DeliveryKind, Dispatch, SubscriberState
+from syndicator.store.protocol import (
+    ApplyCounts,
+    DeliveryKind,
+    Dispatch,
+    LeaseRecord,
+    SubscriberState,
+)
 
 HASH_VERSION = "1"
 MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating PostgreSQL
@@ -702,20 +708,31 @@ class SqlStore:
         with self._tx() as conn:
             return str(conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one())
 
-    def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> bool:
+    def acquire_lease(
+        self,
+        name: str,
+        holder: str,
+        seconds: float,
+        now: datetime,
+        replacing: str | None = None,
+    ) -> bool:
         expires = now + timedelta(seconds=seconds)
+        c = t.leases.c
+        takeable = c.expires_at < now
+        if replacing is not None:
+            takeable = or_(takeable, c.holder == replacing)
         with self._tx() as conn:
             # One conditional UPDATE is atomic on both backends: take the lease if it
-            # has expired or is already ours.
+            # has expired or its holder is the one the caller found dead.
             taken = conn.execute(
                 update(t.leases)
-                .where(t.leases.c.name == name)
-                .where(or_(t.leases.c.expires_at < now, t.leases.c.holder == holder))
+                .where(c.name == name)
+                .where(takeable)
                 .values(holder=holder, expires_at=expires)
             ).rowcount
             if taken:
                 return True
-            if conn.execute(select(t.leases.c.name).where(t.leases.c.name == name)).first():
+            if conn.execute(select(c.name).where(c.name == name)).first():
                 return False
         try:
             with self._tx() as conn:
@@ -726,11 +743,37 @@ class SqlStore:
             raise
         return True
 
+    def renew_lease(self, name: str, holder: str, seconds: float, now: datetime) -> bool:
+        c = t.leases.c
+        with self._tx() as conn:
+            renewed = conn.execute(
+                update(t.leases)
+                .where(and_(c.name == name, c.holder == holder))
+                .values(expires_at=now + timedelta(seconds=seconds))
+            ).rowcount
+        return bool(renewed)
+
     def release_lease(self, name: str, holder: str) -> None:
         with self._tx() as conn:
             conn.execute(
                 delete(t.leases).where(and_(t.leases.c.name == name, t.leases.c.holder == holder))
             )
+
+    def leases(self) -> list[LeaseRecord]:
+        with self._read() as conn:
+            rows = conn.execute(select(t.leases).order_by(t.leases.c.name)).all()
+        return [LeaseRecord(row.name, row.holder, row.expires_at) for row in rows]
+
+    def break_lease(self, name: str) -> LeaseRecord | None:
+        c = t.leases.c
+        with self._tx() as conn:
+            # A writing transaction (BEGIN IMMEDIATE on SQLite, a row lock on
+            # PostgreSQL), so the row reported is the row removed.
+            row = conn.execute(select(t.leases).where(c.name == name).with_for_update()).first()
+            if row is None:
+                return None
+            conn.execute(delete(t.leases).where(c.name == name))
+        return LeaseRecord(row.name, row.holder, row.expires_at)
 
 
 def _item_fields(item: Item) -> dict[str, Any]:

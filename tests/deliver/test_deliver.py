@@ -13,7 +13,8 @@ import pytest
 
 from syndicator.config import Settings
 from syndicator.deliver import DeliveryReport, deliver_due
-from syndicator.errors import OutputError
+from syndicator.errors import LeaseLostError, OutputError
+from syndicator.service.leases import LeaseKeeper
 from syndicator.store import SqlStore
 
 from .conftest import Collecting, Feeder, MakeSettings, free_port
@@ -363,3 +364,33 @@ def test_pending_dispatch_of_a_reader_who_unsubscribed_is_not_sent(
     assert store.resubscribe("bob@example.org")
     back = deliver_due(store, settings, T0 + timedelta(days=1, minutes=15))
     assert [(email, kind) for email, kind, _ in back.sent] == [("bob@example.org", "digest")]
+
+
+def test_a_run_that_loses_its_lease_stops_before_the_next_message(
+    store: SqlStore, feeder: Feeder, make_settings: MakeSettings
+) -> None:
+    settings = make_settings(
+        subscribers=[
+            {"email": "ann@example.org", "topics": ["corruption"]},
+            {"email": "bob@example.org", "topics": ["terrorism"]},
+        ]
+    )
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    feeder.add("Plot foiled", ("terrorism",), T0)
+    checks = 0
+    with LeaseKeeper(store) as keeper:
+        lease = keeper.acquire("deliver")
+        assert lease is not None
+
+        def checkpoint() -> None:
+            nonlocal checks
+            checks += 1
+            if checks == 2:  # after the first message, an operator breaks the lease
+                store.break_lease("deliver")
+                keeper.renew()  # the heartbeat finds out
+            lease.check()
+
+        with pytest.raises(LeaseLostError, match="'deliver'"):
+            deliver_due(store, settings, T0 + timedelta(minutes=1), checkpoint=checkpoint)
+    assert len(outbox(settings)) == 1
+    assert store.dispatch_counts() == {"sent": 1, "pending": 0}  # nothing reserved after it

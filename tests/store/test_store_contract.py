@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
-from syndicator.store import SqlStore, open_store
+from syndicator.store import LeaseRecord, SqlStore, open_store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -164,12 +164,46 @@ def test_subscribers_sync_keeps_unsubscribes(store: SqlStore) -> None:
 
 
 def test_leases_exclude_other_holders_until_expiry(store: SqlStore) -> None:
+    later = NOW + timedelta(seconds=30)
     assert store.acquire_lease("cycle", "w1", 60, NOW)
     assert not store.acquire_lease("cycle", "w2", 60, NOW)
-    assert store.acquire_lease("cycle", "w1", 60, NOW)  # renewal
-    assert store.acquire_lease("cycle", "w2", 60, NOW + timedelta(seconds=61))
+    assert not store.acquire_lease("cycle", "w1", 60, NOW)  # not re-entrant: renew instead
+    assert store.renew_lease("cycle", "w1", 60, later)  # now until NOW + 90 s
+    assert not store.renew_lease("cycle", "w2", 60, later)
+    assert not store.acquire_lease("cycle", "w2", 60, NOW + timedelta(seconds=61))
+    assert store.acquire_lease("cycle", "w2", 60, NOW + timedelta(seconds=91))
+    assert not store.renew_lease("cycle", "w1", 60, NOW + timedelta(seconds=92))  # lost
+    store.release_lease("cycle", "w1")  # someone else's lease is left alone
+    assert [(r.name, r.holder) for r in store.leases()] == [("cycle", "w2")]
     store.release_lease("cycle", "w2")
+    assert store.leases() == []
     assert store.acquire_lease("cycle", "w1", 60, NOW)
+
+
+def test_a_dead_holder_is_replaced_by_one_taker_only(store: SqlStore) -> None:
+    assert store.acquire_lease("deliver", "dead", 60, NOW)
+    assert not store.acquire_lease("deliver", "w1", 60, NOW, replacing="someone-else")
+    assert store.acquire_lease("deliver", "w1", 60, NOW, replacing="dead")
+    # A second worker that found the same dead holder loses the compare-and-swap.
+    assert not store.acquire_lease("deliver", "w2", 60, NOW, replacing="dead")
+    (record,) = store.leases()
+    assert record == LeaseRecord("deliver", "w1", NOW + timedelta(seconds=60))
+
+
+def test_leases_are_listed_and_an_operator_can_break_one(store: SqlStore) -> None:
+    assert store.acquire_lease("source:b", "w1", 60, NOW)
+    assert store.acquire_lease("deliver", "w2", 30, NOW)
+    assert store.leases() == [
+        LeaseRecord("deliver", "w2", NOW + timedelta(seconds=30)),
+        LeaseRecord("source:b", "w1", NOW + timedelta(seconds=60)),
+    ]
+    assert store.break_lease("deliver") == LeaseRecord(
+        "deliver", "w2", NOW + timedelta(seconds=30)
+    )
+    assert store.break_lease("deliver") is None
+    assert not store.renew_lease("deliver", "w2", 30, NOW)  # its holder finds out
+    assert [r.name for r in store.leases()] == ["source:b"]
+    assert store.acquire_lease("deliver", "w3", 30, NOW)
 
 
 def test_secret_is_created_once(store: SqlStore) -> None:
