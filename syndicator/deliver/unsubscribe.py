@@ -6,7 +6,12 @@ unsubscribe on GET would quietly unsubscribe whole companies.
 ``POST /unsubscribe?token=…`` unsubscribes. It is what a mail client sends for
 the ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` header (body
 ``List-Unsubscribe=One-Click``) and what the confirmation form sends; both are
-accepted, since the signed token is the only proof that matters.
+accepted, since the signed token is the only proof that matters. With the token
+in the URL the body is read (within its bound) and ignored; without it the
+token must come in a form body.
+
+Every request is bounded and every failure answered briefly without a stack
+trace in the log: see :mod:`syndicator.deliver.guard`.
 
 Unsubscribing twice, or with a genuine token for an address the store does not
 know, still answers "unsubscribed": the answer reveals nothing about who is
@@ -24,6 +29,7 @@ from pathlib import Path
 from aiohttp import web
 
 from syndicator.config import Settings
+from syndicator.deliver.guard import discard_body, form_text, guarded_application
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.store.protocol import Storage
@@ -60,7 +66,7 @@ def make_unsubscribe_app(
     """
     env = make_environment(templates_dir or settings.templates_dir)
     template = load_template(env, PAGE)
-    app = web.Application()
+    app = guarded_application()
 
     async def store_context(app: web.Application) -> AsyncIterator[None]:
         store = await asyncio.to_thread(store_factory)
@@ -90,6 +96,7 @@ def make_unsubscribe_app(
         )
 
     async def confirm(request: web.Request) -> web.Response:
+        await discard_body(request)
         token = request.query.get("token", "")
         email = request.app[SIGNER].verify(token) if token else None
         if email is None:
@@ -100,10 +107,10 @@ def make_unsubscribe_app(
 
     async def unsubscribe(request: web.Request) -> web.Response:
         token = request.query.get("token", "")
-        if not token:
-            form = await request.post()
-            value = form.get("token", "")
-            token = value if isinstance(value, str) else ""
+        if token:
+            await discard_body(request)  # "List-Unsubscribe=One-Click" adds nothing to the token
+        else:
+            token = await form_text(request, "token")
         email = request.app[SIGNER].verify(token) if token else None
         if email is None:
             return page("invalid", 400)
