@@ -22,6 +22,8 @@ subscribed. The store is synchronous, so its calls run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +32,16 @@ from aiohttp import web
 
 from syndicator.config import Settings
 from syndicator.deliver.guard import discard_body, form_text, guarded_application
+from syndicator.deliver.keys import KEY_USE_REFRESH, check_keys, forget_key_use, renew_key_use
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
+from syndicator.errors import SyndicatorError
 from syndicator.store.protocol import Storage
 
 STORE = web.AppKey("store", Storage)
 SIGNER = web.AppKey("signer", TokenSigner)
 PAGE = "email/unsubscribe_page.html"
+log = logging.getLogger(__name__)
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -58,11 +63,15 @@ def make_unsubscribe_app(
     path: str = "/unsubscribe",
     templates_dir: Path | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    process: str | None = None,
 ) -> web.Application:
     """An application serving ``path``; the store is opened at startup and closed at cleanup.
 
     The page template comes from ``templates_dir``, else the configured
-    ``templates_dir``, else the shipped templates (as for the messages).
+    ``templates_dir``, else the shipped templates (as for the messages). At
+    startup the server records its keys under ``process`` (``host:pid`` by
+    default) and warns about processes whose links it would refuse
+    (:func:`syndicator.deliver.keys.check_keys`).
     """
     env = make_environment(templates_dir or settings.templates_dir)
     template = load_template(env, PAGE)
@@ -73,9 +82,26 @@ def make_unsubscribe_app(
         try:
             app[SIGNER] = await asyncio.to_thread(signer_for, store, settings.delivery)
             app[STORE] = store
-            yield
+            await asyncio.to_thread(check_keys, store, settings, "serve", clock(), process)
+            renewal = asyncio.create_task(renew_keys(store))
+            try:
+                yield
+            finally:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
+                await asyncio.to_thread(forget_key_use, store, process)
         finally:
             await asyncio.to_thread(store.close)
+
+    async def renew_keys(store: Storage) -> None:
+        """Keep this server's key record fresh, so workers started later compare with it."""
+        while True:
+            await asyncio.sleep(KEY_USE_REFRESH.total_seconds())
+            try:
+                await asyncio.to_thread(renew_key_use, store, settings, "serve", clock(), process)
+            except SyndicatorError as exc:
+                log.warning("event=signing_key_renew_failed error=%s", type(exc).__name__)
 
     def page(state: str, status: int, email: str = "", action: str = "") -> web.Response:
         headings = {

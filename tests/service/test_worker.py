@@ -42,7 +42,7 @@ def _config(tmp_path: Path) -> Path:
 def test_scheduler_jobs_never_overlap_and_tolerate_lateness(tmp_path: Path) -> None:
     scheduler = build_scheduler(LiveSettings(load_settings(_config(tmp_path))))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"cycle", "deliver"}
+    assert set(jobs) == {"cycle", "deliver", "signing_keys"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.max_instances == 1
