@@ -88,7 +88,8 @@ def _source(use: KeyUse) -> str:
 
 
 def _describe(use: KeyUse) -> str:
-    return f"{use.role} {use.process} signs with key {use.signs} ({_source(use)})"
+    earlier = f", also accepts {', '.join(use.accepts[1:])}" if use.accepts[1:] else ""
+    return f"{use.role} {use.process}: key {use.signs} ({_source(use)}){earlier}"
 
 
 def _line(name: str, **fields: str) -> str:
