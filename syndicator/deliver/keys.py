@@ -13,8 +13,9 @@ and logs one warning line per disagreement (:func:`key_warnings`, pure):
 
 * a serve process that does not accept the key a worker or run signs with
   (seen from either side);
-* two signing processes with unrelated keys (neither accepts the other's), which
-  no single serve configuration can honour without listing both;
+* while no serve process has recorded its keys, two signing processes with
+  unrelated keys (neither accepts the other's): a serve configured like either
+  one would refuse the other's links;
 * a generated key (no variable set) in a database several workers share: a
   PostgreSQL database, or one where a process on another host recorded a key.
   Each worker must then be given the same configured key.
@@ -97,7 +98,12 @@ def _line(name: str, **fields: str) -> str:
     return " ".join([f"event={name}", *(f"{k}={json.dumps(v)}" for k, v in fields.items())])
 
 
-def _problem(me: KeyUse, other: KeyUse) -> str | None:
+def _problem(me: KeyUse, other: KeyUse, *, serve_seen: bool) -> str | None:
+    """What goes wrong between two processes, if anything.
+
+    Two signers only matter to each other while no serve process has recorded its
+    keys: once one has, whether it accepts each signer's key is the whole question.
+    """
     if me.role == SERVE:
         if _refuses(me, other):
             return f"this serve refuses links signed with key {other.signs}"
@@ -106,7 +112,7 @@ def _problem(me: KeyUse, other: KeyUse) -> str | None:
         if _refuses(other, me):
             return f"serve {other.process} refuses the links this {me.role} signs"
         return None
-    if _refuses(me, other) and _refuses(other, me):
+    if not serve_seen and _refuses(me, other) and _refuses(other, me):
         return "unrelated keys: a serve process honours the links of only one of them"
     return None
 
@@ -134,8 +140,9 @@ def key_warnings(
             )
         )
     reported: set[tuple[str, str, tuple[str, ...]]] = set()
+    serve_seen = any(use.role == SERVE for use in [me, *peers])
     for other in peers:
-        problem = _problem(me, other)
+        problem = _problem(me, other, serve_seen=serve_seen)
         if problem is None:
             continue
         group = (other.role, other.signs, other.accepts)
@@ -153,6 +160,33 @@ def key_warnings(
             )
         )
     return lines
+
+
+def key_problems(uses: Sequence[KeyUse]) -> list[str]:
+    """Every disagreement among recorded processes, said once (for ``syndicator status``).
+
+    Processes with the same role and keys (cron runs) count as one: the newest.
+    """
+    distinct: dict[tuple[str, str, tuple[str, ...]], KeyUse] = {}
+    for use in uses:
+        distinct.setdefault((use.role, use.signs, use.accepts), use)
+    found: list[str] = []
+    group = list(distinct.values())
+    serve_seen = any(use.role == SERVE for use in group)
+    for i, one in enumerate(group):
+        for other in group[i + 1 :]:
+            for verifier, signer in ((one, other), (other, one)):
+                if verifier.role == SERVE and _refuses(verifier, signer):
+                    found.append(
+                        f"serve {verifier.process} refuses links signed with key {signer.signs} "
+                        f"({signer.role} {signer.process})"
+                    )
+            if SERVE not in (one.role, other.role) and _problem(one, other, serve_seen=serve_seen):
+                found.append(
+                    f"{one.role} {one.process} and {other.role} {other.process} sign with "
+                    f"unrelated keys ({one.signs}, {other.signs})"
+                )
+    return found
 
 
 def _shared(database_url: str) -> bool:

@@ -21,6 +21,7 @@ from syndicator.deliver.keys import (
     check_keys,
     fingerprint,
     forget_key_use,
+    key_problems,
     key_warnings,
 )
 from syndicator.deliver.tokens import GENERATED, SECRET_NAME, signer_for
@@ -78,6 +79,8 @@ def test_signers_with_unrelated_keys_are_reported_once_per_configuration() -> No
     (line,) = warnings(use("h:1", "worker", "B"), *runs)
     assert "unrelated keys" in line
     assert "run h:10: key A (generated, kept in the database)" in line
+    # once a serve has recorded its keys, only what it accepts matters
+    assert warnings(use("h:1", "worker", "B"), *runs, use("s:2", "serve", "B", "A")) == []
 
 
 def test_only_serve_verifies_so_an_old_run_refuses_nothing() -> None:
@@ -100,6 +103,23 @@ def test_a_generated_key_in_a_shared_database_is_reported() -> None:
 def test_a_process_does_not_compare_itself_with_its_own_record() -> None:
     me = use("h:1", "serve", "B")
     assert warnings(me, me) == []
+
+
+def test_status_lists_each_conflict_once() -> None:
+    uses = [
+        use("s:1", "serve", "B", "A"),
+        use("w:2", "worker", "B"),
+        *(use(f"h:{pid}", "run", "A") for pid in range(10, 15)),  # fine: serve accepts A
+        use("x:3", "worker", "C"),
+        use("x:4", "worker", "C"),  # same configuration as x:3
+    ]
+    assert key_problems(uses) == ["serve s:1 refuses links signed with key C (worker x:3)"]
+    assert key_problems(uses[:7]) == []
+    assert key_problems(uses[1:]) == [  # no serve: signers that could never both be honoured
+        "worker w:2 and run h:10 sign with unrelated keys (B, A)",
+        "worker w:2 and worker x:3 sign with unrelated keys (B, C)",
+        "run h:10 and worker x:3 sign with unrelated keys (A, C)",
+    ]
 
 
 def test_fingerprints_tell_keys_apart_without_showing_them() -> None:

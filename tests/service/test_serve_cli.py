@@ -7,6 +7,7 @@ request, and never a stack trace, whatever the requests are.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -108,6 +109,9 @@ def test_serve_warns_about_a_deliver_run_with_another_key_and_logs_no_trace(
                 **{"Content-Type": "application/x-www-form-urlencoded; charset=klingon"},
             ),
         ]
+        status = subprocess.run(
+            [*cli, "status", "--json"], cwd=tmp_path, capture_output=True, text=True, check=True
+        )
         serve.send_signal(signal.SIGTERM)
         _, stderr = serve.communicate(timeout=60)
     finally:
@@ -122,6 +126,10 @@ def test_serve_warns_about_a_deliver_run_with_another_key_and_logs_no_trace(
     assert f"this serve refuses links signed with key {fingerprint('old-key')}" in warning
     assert f"key {fingerprint('new-key')} (from SYNDICATOR_SIGNING_KEY)" in warning
     assert stderr.count("event=http_request") == 3
+    keys = json.loads(status.stdout)["signing_keys"]
+    assert sorted(use["role"] for use in keys["processes"]) == ["run", "serve"]
+    (problem,) = keys["problems"]
+    assert f"refuses links signed with key {fingerprint('old-key')} (run " in problem
 
     store = open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
     try:  # serve dropped its record when it stopped; the run's stays (its links are out there)
