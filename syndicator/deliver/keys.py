@@ -59,8 +59,8 @@ def fingerprint(key: str | bytes) -> str:
 
 
 def process_name() -> str:
-    """``host:pid``, as the leases name their holders."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid``, as the leases name their holders (the host cut to fit the column)."""
+    return f"{socket.gethostname()[:180]}:{os.getpid()}"
 
 
 def key_use(keys: SigningKeys, role: Role, now: datetime, process: str | None = None) -> KeyUse:

@@ -82,7 +82,10 @@ def make_unsubscribe_app(
         try:
             app[SIGNER] = await asyncio.to_thread(signer_for, store, settings.delivery)
             app[STORE] = store
-            await asyncio.to_thread(check_keys, store, settings, "serve", clock(), process)
+            try:
+                await asyncio.to_thread(check_keys, store, settings, "serve", clock(), process)
+            except SyndicatorError as exc:  # a warning about warnings: never stop the endpoint
+                log.warning("event=signing_key_check_failed error=%s", type(exc).__name__)
             renewal = asyncio.create_task(renew_keys(store))
             try:
                 yield
