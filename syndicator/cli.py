@@ -39,7 +39,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from syndicator.service.stages import STAGES
 
     stages = args.stages or STAGES
-    report = run_cycle(_settings(args), stages=stages, force=args.force)
+    settings = _settings(args)
+    if "deliver" in stages:
+        from syndicator.service.signing import announce_keys
+
+        announce_keys(settings, "run")  # the links it signs stay in mailboxes: never forgotten
+    report = run_cycle(settings, stages=stages, force=args.force)
     print_cycle(report, sys.stdout)
     return 0
 

@@ -258,6 +258,11 @@ class DeliverySettings(Strict):
     """Environment variable with the key that signs unsubscribe links.
 
     When unset, a random key is generated once and kept in the database."""
+    previous_signing_keys_env: str = "SYNDICATOR_PREVIOUS_SIGNING_KEYS"
+    """Environment variable with earlier keys, separated by spaces or commas: links they
+    signed still verify (unsubscribe links never expire), new links use the current key.
+
+    One variable rather than a list of names, so a rotation touches only the secrets file."""
     unsubscribe_url: str | None = None
     """Base URL of the unsubscribe endpoint; ``{base_url}unsubscribe`` when absent."""
     unsubscribe_mailto: str | None = None
@@ -271,6 +276,12 @@ class DeliverySettings(Strict):
     @property
     def signing_key(self) -> str | None:
         return os.environ.get(self.signing_key_env) or None
+
+    @property
+    def previous_signing_keys(self) -> tuple[str, ...]:
+        """The earlier keys, in the order given (generated keys hold no space or comma)."""
+        text = os.environ.get(self.previous_signing_keys_env, "")
+        return tuple(key for key in re.split(r"[\s,]+", text) if key)
 
 
 class SubscriberSettings(Strict):

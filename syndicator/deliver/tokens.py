@@ -8,9 +8,14 @@ can never be replayed for another). Tokens do not expire: an unsubscribe link
 in a two-year-old message must still work (RFC 8058 and the big mailbox
 providers expect that).
 
-The key comes from the environment variable named by
+The current key comes from the environment variable named by
 ``delivery.signing_key_env``; when unset, a random key is generated once and
 kept in the store, so links stay valid across restarts without configuration.
+Keys rotate without breaking a link already sent: new links are signed with
+the current key, and a token signed with any earlier key still verifies, be it
+one listed in ``delivery.previous_signing_keys_env`` or the generated key in
+the store (still honoured after an operator switches to a configured key).
+:mod:`syndicator.deliver.keys` tells processes that disagree about keys apart.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from syndicator.config import DeliverySettings
 from syndicator.store.protocol import Storage
@@ -39,27 +46,39 @@ def _b64decode(text: str) -> bytes:
 
 
 class TokenSigner:
-    """Mints and checks tokens with one key; pure, so render and the endpoint share it."""
+    """Mints tokens with the current key and checks them against every key it was given.
 
-    def __init__(self, key: str | bytes) -> None:
+    Pure, so render and the endpoint share it.
+    """
+
+    def __init__(self, key: str | bytes, previous: Iterable[str | bytes] = ()) -> None:
         if not key:
             raise ValueError("the signing key must not be empty")
-        self._key = key.encode("utf-8") if isinstance(key, str) else key
+        keys: list[bytes] = []
+        for each in (key, *previous):
+            raw = each.encode("utf-8") if isinstance(each, str) else each
+            if raw and raw not in keys:
+                keys.append(raw)
+        self.keys: tuple[bytes, ...] = tuple(keys)
+        """The current key first, then the earlier ones that still verify."""
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+    @staticmethod
+    def _mac(key: bytes, payload: bytes) -> bytes:
+        return hmac.new(key, payload, hashlib.sha256).digest()
 
     def sign(self, email: str, purpose: str = UNSUBSCRIBE) -> str:
         """A token that proves ``email`` was given a link for ``purpose`` by us."""
         if ":" in purpose:
             raise ValueError("purpose must not contain ':'")
         payload = f"{_VERSION}:{purpose}:{email}".encode()
-        return f"{_b64encode(payload)}.{_b64encode(self._mac(payload))}"
+        return f"{_b64encode(payload)}.{_b64encode(self._mac(self.keys[0], payload))}"
 
     def verify(self, token: str, purpose: str = UNSUBSCRIBE) -> str | None:
         """The email the token was minted for, or None if it is not genuine or not for ``purpose``.
 
-        The MAC is compared in constant time before the payload is trusted at all.
+        The MAC is compared, in constant time, with the MAC under every key (all of
+        them, so the time taken does not tell which key matched) before the payload
+        is trusted at all.
         """
         head, dot, tail = token.strip().partition(".")
         if not dot or not head or not tail:
@@ -69,7 +88,10 @@ class TokenSigner:
             mac = _b64decode(tail)
         except (binascii.Error, ValueError):
             return None
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        genuine = False
+        for key in self.keys:
+            genuine |= hmac.compare_digest(mac, self._mac(key, payload))
+        if not genuine:
             return None
         try:
             version, got_purpose, email = payload.decode("utf-8").split(":", 2)
@@ -80,7 +102,38 @@ class TokenSigner:
         return email
 
 
+GENERATED = "generated"
+"""The source of a key that no variable gave: generated once and kept in the store."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeys:
+    """The keys one installation signs and verifies with, and where the current one comes from."""
+
+    current: str
+    previous: tuple[str, ...]
+    source: str
+    """The environment variable's name, or :data:`GENERATED`."""
+
+    def signer(self) -> TokenSigner:
+        return TokenSigner(self.current, self.previous)
+
+
+def signing_keys(store: Storage, delivery: DeliverySettings) -> SigningKeys:
+    """The configured key, else the stored one (generated on first use); plus the earlier keys.
+
+    Once a key is configured, the stored generated key (if one was ever made) still
+    verifies: the links signed with it are in mailboxes and never expire.
+    """
+    configured = delivery.signing_key
+    if configured is None:
+        current = store.get_or_create_secret(SECRET_NAME, secrets.token_urlsafe(32))
+        return SigningKeys(current, delivery.previous_signing_keys, GENERATED)
+    stored = store.get_secret(SECRET_NAME)
+    previous = delivery.previous_signing_keys + ((stored,) if stored else ())
+    return SigningKeys(configured, previous, delivery.signing_key_env)
+
+
 def signer_for(store: Storage, delivery: DeliverySettings) -> TokenSigner:
-    """The signer configured for this installation (environment key, else the stored one)."""
-    key = delivery.signing_key or store.get_or_create_secret(SECRET_NAME, secrets.token_urlsafe(32))
-    return TokenSigner(key)
+    """The signer configured for this installation (see :func:`signing_keys`)."""
+    return signing_keys(store, delivery).signer()

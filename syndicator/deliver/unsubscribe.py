@@ -6,7 +6,12 @@ unsubscribe on GET would quietly unsubscribe whole companies.
 ``POST /unsubscribe?token=…`` unsubscribes. It is what a mail client sends for
 the ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` header (body
 ``List-Unsubscribe=One-Click``) and what the confirmation form sends; both are
-accepted, since the signed token is the only proof that matters.
+accepted, since the signed token is the only proof that matters. With the token
+in the URL the body is read (within its bound) and ignored; without it the
+token must come in a form body.
+
+Every request is bounded and every failure answered briefly without a stack
+trace in the log: see :mod:`syndicator.deliver.guard`.
 
 Unsubscribing twice, or with a genuine token for an address the store does not
 know, still answers "unsubscribed": the answer reveals nothing about who is
@@ -17,6 +22,8 @@ subscribed. The store is synchronous, so its calls run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,13 +31,17 @@ from pathlib import Path
 from aiohttp import web
 
 from syndicator.config import Settings
+from syndicator.deliver.guard import discard_body, form_text, guarded_application
+from syndicator.deliver.keys import KEY_USE_REFRESH, check_keys, forget_key_use, renew_key_use
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
+from syndicator.errors import SyndicatorError
 from syndicator.store.protocol import Storage
 
 STORE = web.AppKey("store", Storage)
 SIGNER = web.AppKey("signer", TokenSigner)
 PAGE = "email/unsubscribe_page.html"
+log = logging.getLogger(__name__)
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -52,24 +63,48 @@ def make_unsubscribe_app(
     path: str = "/unsubscribe",
     templates_dir: Path | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    process: str | None = None,
 ) -> web.Application:
     """An application serving ``path``; the store is opened at startup and closed at cleanup.
 
     The page template comes from ``templates_dir``, else the configured
-    ``templates_dir``, else the shipped templates (as for the messages).
+    ``templates_dir``, else the shipped templates (as for the messages). At
+    startup the server records its keys under ``process`` (``host:pid`` by
+    default) and warns about processes whose links it would refuse
+    (:func:`syndicator.deliver.keys.check_keys`).
     """
     env = make_environment(templates_dir or settings.templates_dir)
     template = load_template(env, PAGE)
-    app = web.Application()
+    app = guarded_application()
 
     async def store_context(app: web.Application) -> AsyncIterator[None]:
         store = await asyncio.to_thread(store_factory)
         try:
             app[SIGNER] = await asyncio.to_thread(signer_for, store, settings.delivery)
             app[STORE] = store
-            yield
+            try:
+                await asyncio.to_thread(check_keys, store, settings, "serve", clock(), process)
+            except SyndicatorError as exc:  # a warning about warnings: never stop the endpoint
+                log.warning("event=signing_key_check_failed error=%s", type(exc).__name__)
+            renewal = asyncio.create_task(renew_keys(store))
+            try:
+                yield
+            finally:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
+                await asyncio.to_thread(forget_key_use, store, process)
         finally:
             await asyncio.to_thread(store.close)
+
+    async def renew_keys(store: Storage) -> None:
+        """Keep this server's key record fresh, so workers started later compare with it."""
+        while True:
+            await asyncio.sleep(KEY_USE_REFRESH.total_seconds())
+            try:
+                await asyncio.to_thread(renew_key_use, store, settings, "serve", clock(), process)
+            except SyndicatorError as exc:
+                log.warning("event=signing_key_renew_failed error=%s", type(exc).__name__)
 
     def page(state: str, status: int, email: str = "", action: str = "") -> web.Response:
         headings = {
@@ -90,6 +125,7 @@ def make_unsubscribe_app(
         )
 
     async def confirm(request: web.Request) -> web.Response:
+        await discard_body(request)
         token = request.query.get("token", "")
         email = request.app[SIGNER].verify(token) if token else None
         if email is None:
@@ -100,10 +136,10 @@ def make_unsubscribe_app(
 
     async def unsubscribe(request: web.Request) -> web.Response:
         token = request.query.get("token", "")
-        if not token:
-            form = await request.post()
-            value = form.get("token", "")
-            token = value if isinstance(value, str) else ""
+        if token:
+            await discard_body(request)  # "List-Unsubscribe=One-Click" adds nothing to the token
+        else:
+            token = await form_text(request, "token")
         email = request.app[SIGNER].verify(token) if token else None
         if email is None:
             return page("invalid", 400)

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from syndicator.config import Settings
 from syndicator.deliver.due import next_digest_at, schedule_for
+from syndicator.deliver.keys import KEY_USE_WINDOW, key_problems
 from syndicator.models import StoredItem, TagResult
 from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.pipeline import CycleReport
@@ -121,6 +122,26 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
         "subscribers": subscribers,
         "messages": store.dispatch_counts(),
         "leases": [lease_entry(record, now) for record in store.leases()],
+        "signing_keys": _signing_keys(store, now),
+    }
+
+
+def _signing_keys(store: SqlStore, now: datetime) -> dict[str, Any]:
+    """Which processes recently used which unsubscribe-link keys (fingerprints), and conflicts."""
+    uses = store.key_uses(now - KEY_USE_WINDOW)
+    return {
+        "processes": [
+            {
+                "process": use.process,
+                "role": use.role,
+                "key": use.signs,
+                "accepts": list(use.accepts),
+                "source": use.source,
+                "seen_at": _iso(use.seen_at),
+            }
+            for use in uses
+        ],
+        "problems": key_problems(uses),
     }
 
 
@@ -222,6 +243,17 @@ def print_status(snapshot: dict[str, Any], out: TextIO) -> None:
     out.write(f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry\n")
     out.write("\n")
     print_leases(snapshot["leases"], out)
+    keys = snapshot["signing_keys"]
+    days = KEY_USE_WINDOW.days
+    out.write(f"\nUnsubscribe-link keys ({len(keys['processes'])} processes, last {days} days)\n")
+    for use in keys["processes"]:
+        earlier = f", accepts {len(use['accepts']) - 1} earlier" if use["accepts"][1:] else ""
+        out.write(
+            f"  {use['role']:<7} {use['process']:<30} key {use['key']} ({use['source']}{earlier})"
+            f" seen {_when_iso(use['seen_at'])}\n"
+        )
+    for problem in keys["problems"]:
+        out.write(f"  ! {problem}\n")
 
 
 def print_items(items: list[StoredItem], out: TextIO) -> None:

@@ -7,6 +7,10 @@ sharing a job store (which would send every email once per worker). Jobs run
 one at a time in a single thread, late runs are coalesced, and a misfire grace
 of minutes keeps a busy machine from silently skipping a run. SIGHUP re-reads
 the configuration (sources, subscribers, taxonomy) without a restart.
+
+At start the worker records the fingerprints of its link-signing keys and warns
+about processes that disagree (:mod:`syndicator.deliver.keys`); it renews the
+record every hour and drops it when it stops.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicator.config import Settings, load_settings
+from syndicator.deliver.keys import KEY_USE_REFRESH
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service.logs import LOG, event
 from syndicator.service.pipeline import run_cycle
+from syndicator.service.signing import announce_keys, forget_keys, renew_keys
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -98,6 +104,13 @@ def build_scheduler(live: LiveSettings) -> BlockingScheduler:
         name="send due digests",
         **policy,
     )
+    scheduler.add_job(
+        _guarded("signing_keys", lambda: renew_keys(live.current, "worker")),
+        IntervalTrigger(seconds=KEY_USE_REFRESH.total_seconds(), timezone=UTC),
+        id="signing_keys",
+        name="renew this worker's signing-key record",
+        **policy,
+    )
     return scheduler
 
 
@@ -122,5 +135,7 @@ def run_worker(settings: Settings) -> None:
         collect_every=f"{settings.schedule.collect_every_minutes}m",
         deliver_every=f"{settings.schedule.deliver_every_minutes}m",
     )
+    announce_keys(settings, "worker")
     scheduler.start()
+    forget_keys(live.current)
     event("worker_stopped")

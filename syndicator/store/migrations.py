@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from syndicator.errors import SchemaVersionError
 from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
+from syndicator.store.types import UTCDateTime
 
 Migration = Callable[[Connection], None]
 
@@ -23,8 +35,26 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE items ADD COLUMN hash_only_changes INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Remember the fingerprints of the link-signing keys each process uses.
+
+    The table is spelt out here rather than taken from ``schema``, so that a later
+    change to it cannot change what this step did.
+    """
+    Table(
+        "key_fingerprints",
+        MetaData(),
+        Column("process", String(200), primary_key=True),
+        Column("role", String(20), nullable=False),
+        Column("signs", String(64), nullable=False),
+        Column("accepts", Text, nullable=False),
+        Column("source", String(200), nullable=False),
+        Column("seen_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def current_version(conn: Connection) -> int:

@@ -68,6 +68,27 @@ class LeaseRecord:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class KeyUse:
+    """Which unsubscribe-link keys one process signs and verifies with, by fingerprint.
+
+    A fingerprint identifies a key without revealing it; see
+    :func:`syndicator.deliver.keys.fingerprint`.
+    """
+
+    process: str
+    """``host:pid``."""
+    role: str
+    """``worker``, ``run`` (also a lone ``deliver``) or ``serve``."""
+    signs: str
+    """The current key: new links are signed with it."""
+    accepts: tuple[str, ...]
+    """Every key a link may be signed with to be honoured, ``signs`` first."""
+    source: str
+    """Where the current key comes from: the environment variable's name, or ``generated``."""
+    seen_at: datetime
+
+
 class Storage(Protocol):
     # ---- sources -----------------------------------------------------------------
     def source_states(self) -> dict[str, SourceState]:
@@ -179,6 +200,23 @@ class Storage(Protocol):
     # ---- service ---------------------------------------------------------------------
     def get_or_create_secret(self, name: str, factory: str) -> str:
         """A value kept in the database, created from ``factory`` the first time."""
+        ...
+
+    def get_secret(self, name: str) -> str | None:
+        """The value kept under ``name``, or None if it was never created."""
+        ...
+
+    def record_key_use(self, use: KeyUse, forget_before: datetime) -> None:
+        """Remember ``use`` (replacing the same process's last record) and forget every
+        record last seen before ``forget_before``."""
+        ...
+
+    def key_uses(self, since: datetime) -> list[KeyUse]:
+        """Every process's record seen at or after ``since``, most recent first."""
+        ...
+
+    def forget_key_use(self, process: str) -> None:
+        """Drop the record of ``process`` (it stopped cleanly)."""
         ...
 
     def acquire_lease(

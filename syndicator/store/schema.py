@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -154,4 +154,17 @@ leases = Table(
     Column("name", String(100), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# v3: which unsubscribe-link keys each process signs and verifies with, by fingerprint
+# (never the key), so a process can tell at start that a neighbour disagrees.
+key_fingerprints = Table(
+    "key_fingerprints",
+    metadata,
+    Column("process", String(200), primary_key=True),  # host:pid
+    Column("role", String(20), nullable=False),  # worker, run, serve
+    Column("signs", String(64), nullable=False),
+    Column("accepts", Text, nullable=False),  # space-separated, ``signs`` first
+    Column("source", String(200), nullable=False),  # the variable's name, or "generated"
+    Column("seen_at", UTCDateTime, nullable=False),
 )

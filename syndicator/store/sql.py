@@ -52,6 +52,7 @@ from syndicator.store.protocol import (
     ApplyCounts,
     DeliveryKind,
     Dispatch,
+    KeyUse,
     LeaseRecord,
     SubscriberState,
 )
@@ -707,6 +708,58 @@ class SqlStore:
                 raise
         with self._tx() as conn:
             return str(conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one())
+
+    def get_secret(self, name: str) -> str | None:
+        with self._read() as conn:
+            value = conn.execute(
+                select(t.meta.c.value).where(t.meta.c.key == f"secret:{name}")
+            ).scalar()
+        return None if value is None else str(value)
+
+    def record_key_use(self, use: KeyUse, forget_before: datetime) -> None:
+        c = t.key_fingerprints.c
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.key_fingerprints).where(
+                    or_(c.process == use.process, c.seen_at < forget_before)
+                )
+            )
+            conn.execute(
+                insert(t.key_fingerprints).values(
+                    process=use.process,
+                    role=use.role,
+                    signs=use.signs,
+                    accepts=" ".join(use.accepts),
+                    source=use.source,
+                    seen_at=use.seen_at,
+                )
+            )
+
+    def key_uses(self, since: datetime) -> list[KeyUse]:
+        c = t.key_fingerprints.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.key_fingerprints)
+                .where(c.seen_at >= since)
+                .order_by(c.seen_at.desc(), c.process)
+            ).all()
+        return [
+            KeyUse(
+                process=row.process,
+                role=row.role,
+                signs=row.signs,
+                accepts=tuple(row.accepts.split()),
+                source=row.source,
+                seen_at=row.seen_at,
+            )
+            for row in rows
+        ]
+
+    def forget_key_use(self, process: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                delete(t.key_fingerprints).where(t.key_fingerprints.c.process == process)
+            )
 
     def acquire_lease(
         self,

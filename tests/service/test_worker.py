@@ -6,12 +6,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from syndicator.config import load_settings
 from syndicator.service.worker import LiveSettings, build_scheduler
+from syndicator.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +44,7 @@ def _config(tmp_path: Path) -> Path:
 def test_scheduler_jobs_never_overlap_and_tolerate_lateness(tmp_path: Path) -> None:
     scheduler = build_scheduler(LiveSettings(load_settings(_config(tmp_path))))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"cycle", "deliver"}
+    assert set(jobs) == {"cycle", "deliver", "signing_keys"}
     for job in jobs.values():
         assert job.coalesce is True
         assert job.max_instances == 1
@@ -63,6 +65,7 @@ def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Pat
         while not feed.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.2)
         assert feed.exists(), "the worker did not publish within 60 s"
+        assert _key_roles(tmp_path) == ["worker"]  # recorded at start for its neighbours
         good = config.read_text(encoding="utf-8")
         config.write_text(good + "\nunknown_key: 1\n", encoding="utf-8")
         process.send_signal(signal.SIGHUP)  # a broken file is refused, the worker goes on
@@ -83,6 +86,15 @@ def test_worker_runs_a_cycle_at_start_and_stops_cleanly_on_sigterm(tmp_path: Pat
     assert "event=config_reload_failed" in stderr
     assert "unknown_key" in stderr
     assert "event=config_reloaded" in stderr
+    assert _key_roles(tmp_path) == []  # a clean stop drops the record
+
+
+def _key_roles(tmp_path: Path) -> list[str]:
+    store = open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    try:
+        return [use.role for use in store.key_uses(datetime(2000, 1, 1, tzinfo=UTC))]
+    finally:
+        store.close()
 
 
 def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:

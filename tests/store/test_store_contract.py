@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
-from syndicator.store import LeaseRecord, SqlStore, open_store
+from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -211,6 +211,51 @@ def test_secret_is_created_once(store: SqlStore) -> None:
     assert store.get_or_create_secret("k", "second") == "first"
 
 
+def test_a_secret_is_read_without_being_created(store: SqlStore) -> None:
+    assert store.get_secret("k") is None
+    assert store.get_secret("k") is None  # reading did not create it
+    store.get_or_create_secret("k", "first")
+    assert store.get_secret("k") == "first"
+
+
+def key_use(process: str, signs: str, seen_at: datetime, *previous: str) -> KeyUse:
+    return KeyUse(process, "worker", signs, (signs, *previous), "SYNDICATOR_SIGNING_KEY", seen_at)
+
+
+def test_key_uses_are_kept_per_process_and_forgotten_when_stale(store: SqlStore) -> None:
+    week = timedelta(days=7)
+    store.record_key_use(key_use("a:1", "f1", NOW - timedelta(days=10)), NOW - 2 * week)
+    store.record_key_use(key_use("b:2", "f2", NOW - timedelta(hours=1), "f1"), NOW - week)
+    assert [u.process for u in store.key_uses(NOW - 2 * week)] == ["b:2"]  # a:1 forgotten
+    store.record_key_use(key_use("c:3", "f1", NOW - timedelta(hours=2)), NOW - week)
+    store.record_key_use(key_use("b:2", "f3", NOW, "f2", "f1"), NOW - week)  # replaces b:2
+    uses = store.key_uses(NOW - week)
+    assert uses == [
+        KeyUse("b:2", "worker", "f3", ("f3", "f2", "f1"), "SYNDICATOR_SIGNING_KEY", NOW),
+        key_use("c:3", "f1", NOW - timedelta(hours=2)),
+    ]
+    assert all(u.seen_at.tzinfo is not None for u in uses)
+    assert store.key_uses(NOW - timedelta(minutes=30)) == uses[:1]
+    store.forget_key_use("b:2")
+    store.forget_key_use("nobody:0")
+    assert [u.process for u in store.key_uses(NOW - week)] == ["c:3"]
+
+
+def test_version_2_database_gains_the_key_fingerprints(store_url: str) -> None:
+    first = open_store(store_url)
+    with first.engine.begin() as conn:
+        conn.execute(text("DROP TABLE key_fingerprints"))
+        conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == 3
+        migrated.record_key_use(key_use("a:1", "f1", NOW), NOW - timedelta(days=7))
+        assert [u.signs for u in migrated.key_uses(NOW)] == ["f1"]
+    finally:
+        migrated.close()
+
+
 def test_naive_datetimes_are_refused(store: SqlStore) -> None:
     with pytest.raises(StorageError):
         store.apply_collect(ok(item("1")), datetime(2026, 1, 1))
@@ -260,11 +305,12 @@ def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> Non
     with first.engine.begin() as conn:  # turn it back into a version 1 database
         conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
         conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
+        conn.execute(text("DROP TABLE key_fingerprints"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     first.close()
     migrated = open_store(store_url)
     try:
-        assert migrated.schema_version == 2
+        assert migrated.schema_version == 3
         assert migrated.item_count() == 1
         assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
     finally:
