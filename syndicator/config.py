@@ -29,7 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from syndicator.addresses import Mailbox, parse_address
 from syndicator.errors import ConfigError
+from syndicator.text import safe_url
 
 ENV_CONFIG = "SYNDICATOR_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
@@ -245,7 +247,8 @@ class DeliverySettings(Strict):
 
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path = Path("var/outbox")
-    sender: str = "Syndicator <syndicator@localhost>"
+    sender: str = "Syndicator <syndicator@example.org>"
+    """The From address, with an optional display name. The default is a placeholder."""
     reply_to: str | None = None
     smtp: SmtpSettings | None = None
     digest_time: time = time(7, 0)
@@ -261,6 +264,29 @@ class DeliverySettings(Strict):
     unsubscribe_url: str | None = None
     """Base URL of the unsubscribe endpoint; ``{base_url}unsubscribe`` when absent."""
     unsubscribe_mailto: str | None = None
+    """An address that takes unsubscribe requests by mail (``mailto:`` optional)."""
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _mailbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value, display_name=True)
+        return value
+
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _mailto(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return parse_address(value.removeprefix("mailto:")).address
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        # It goes into the List-Unsubscribe header as it is.
+        if value is not None and safe_url(value) != value:
+            raise ValueError("must be an absolute http(s) URL without spaces or line breaks")
+        return value
 
     @model_validator(mode="after")
     def _smtp_needs_settings(self) -> DeliverySettings:
@@ -269,17 +295,35 @@ class DeliverySettings(Strict):
         return self
 
     @property
+    def sender_mailbox(self) -> Mailbox:
+        return parse_address(self.sender, display_name=True)
+
+    @property
+    def reply_to_mailbox(self) -> Mailbox | None:
+        return parse_address(self.reply_to, display_name=True) if self.reply_to else None
+
+    @property
+    def unsubscribe_mailbox(self) -> Mailbox | None:
+        return parse_address(self.unsubscribe_mailto) if self.unsubscribe_mailto else None
+
+    @property
     def signing_key(self) -> str | None:
         return os.environ.get(self.signing_key_env) or None
 
 
 class SubscriberSettings(Strict):
-    email: Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
+    email: str
+    """One bare address, normalised as email-validator suggests (see ``addresses``)."""
     name: str | None = None
     topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...]
     cadence: Literal["daily", "weekly"] = "daily"
     timezone: str = "UTC"
     alerts: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return parse_address(value).address
 
     @field_validator("timezone")
     @classmethod
