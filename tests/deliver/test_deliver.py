@@ -363,3 +363,28 @@ def test_pending_dispatch_of_a_reader_who_unsubscribed_is_not_sent(
     assert store.resubscribe("bob@example.org")
     back = deliver_due(store, settings, T0 + timedelta(days=1, minutes=15))
     assert [(email, kind) for email, kind, _ in back.sent] == [("bob@example.org", "digest")]
+
+
+def test_unicode_domain_goes_out_in_idna_form(
+    store: SqlStore,
+    feeder: Feeder,
+    make_settings: MakeSettings,
+    smtp_server: tuple[Collecting, int],
+) -> None:
+    """Headers and the envelope need the ASCII domain; the ledger keeps the address as given."""
+    handler, port = smtp_server
+    settings = make_settings(
+        delivery={
+            "transport": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5},
+        },
+        subscribers=[{"email": "Ann@Bücher.de", "name": "Ann", "topics": ["corruption"]}],
+    )
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    report = deliver_due(store, settings, T0)
+    assert report.sent == [("ann@bücher.de", "digest", 1)]
+    (envelope,) = handler.messages
+    assert envelope.rcpt_tos == ["ann@xn--bcher-kva.de"]
+    assert isinstance(envelope.content, bytes)
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["To"] == "Ann <ann@xn--bcher-kva.de>"
