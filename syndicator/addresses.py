@@ -31,8 +31,9 @@ class Mailbox:
     """A validated address, in the forms each use needs."""
 
     address: str
-    """The validator's normalised form (domain lower-cased, Unicode): what is stored and
-    compared. The store lower-cases it further, as it always has."""
+    """The validator's normalised form (domain lower-cased, in Unicode): tells one mailbox
+    spelt two ways apart from two mailboxes. Subscribers stay keyed by the address as
+    written (lower-cased), so existing databases keep their keys."""
     ascii: str
     """The same address with its domain in IDNA (``xn--``) form: the envelope and headers."""
     name: str | None = None

@@ -299,11 +299,11 @@ def cmd_retag(args: argparse.Namespace) -> int:
 def cmd_unsubscribe(args: argparse.Namespace) -> int:
     from syndicator.store import open_store
 
+    email: str = args.email
     try:
-        # Normalised as the config normalises subscribers, so any spelling finds them.
-        email = parse_address(args.email).address
+        parse_address(email)
     except AddressError as exc:
-        raise SyndicatorError(f"unsubscribe {args.email!r}: {exc}") from None
+        raise SyndicatorError(f"unsubscribe {email!r}: {exc}") from None
     settings = _settings(args)
     store = open_store(settings.database)
     try:

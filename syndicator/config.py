@@ -313,7 +313,8 @@ class DeliverySettings(Strict):
 
 class SubscriberSettings(Strict):
     email: str
-    """One bare address, normalised as email-validator suggests (see ``addresses``)."""
+    """One bare address, kept as written: the store keys subscribers by it, lower-cased, and a
+    normalised spelling (an ``xn--`` domain in Unicode) would be a new key for an old reader."""
     name: str | None = None
     topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...]
     cadence: Literal["daily", "weekly"] = "daily"
@@ -323,7 +324,8 @@ class SubscriberSettings(Strict):
     @field_validator("email")
     @classmethod
     def _address(cls, value: str) -> str:
-        return parse_address(value).address
+        parse_address(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -388,7 +390,8 @@ class Settings(Strict):
                     f"subscribers.{n} ({sub.email}): unknown topic(s) {', '.join(unknown)}; "
                     f"known: {', '.join(sorted(topics))}"
                 )
-        emails = [s.email.lower() for s in self.subscribers]
+        # The same mailbox spelt two ways (case, an xn-- domain) would get every message twice.
+        emails = [parse_address(s.email).address.lower() for s in self.subscribers]
         repeated = sorted({e for e in emails if emails.count(e) > 1})
         if repeated:
             raise ValueError(f"subscriber emails must be unique; repeated: {', '.join(repeated)}")

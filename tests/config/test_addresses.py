@@ -164,7 +164,7 @@ def test_config_errors_name_the_key_and_the_value(
     assert repr(shown) in message
 
 
-def test_config_normalises_addresses_and_keeps_the_written_forms_apart(tmp_path: Path) -> None:
+def test_config_keeps_addresses_as_written_and_parses_names(tmp_path: Path) -> None:
     settings = load_settings(
         write(
             tmp_path,
@@ -176,7 +176,7 @@ def test_config_normalises_addresses_and_keeps_the_written_forms_apart(tmp_path:
             **subscriber("Ann.Lee@Example.ORG"),
         )
     )
-    assert settings.subscribers[0].email == "Ann.Lee@example.org"
+    assert settings.subscribers[0].email == "Ann.Lee@Example.ORG"  # the store lower-cases it
     assert settings.delivery.sender_mailbox.ascii == "info@xn--bcher-kva.de"
     reply_to = settings.delivery.reply_to_mailbox
     assert reply_to is not None
@@ -201,7 +201,7 @@ def test_the_default_sender_is_a_valid_address() -> None:
 # --------------------------------------------------------------------------- command line
 
 
-def test_cli_unsubscribe_validates_and_normalises(
+def test_cli_unsubscribe_validates_the_address(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "store.sqlite3"
@@ -219,7 +219,7 @@ def test_cli_unsubscribe_validates_and_normalises(
         assert "not a valid email address" in err
 
     assert main(["--config", str(path), "unsubscribe", "Ann@EXAMPLE.org"]) == 0
-    assert capsys.readouterr().out == "Ann@example.org: unsubscribed\n"
+    assert capsys.readouterr().out == "Ann@EXAMPLE.org: unsubscribed\n"
     store = open_store(f"sqlite:///{database}")
     try:
         (state,) = store.subscriber_states()
@@ -227,3 +227,20 @@ def test_cli_unsubscribe_validates_and_normalises(
         store.close()
     assert state.subscriber.email == "ann@example.org"
     assert state.unsubscribed_at is not None
+
+
+def test_a_subscriber_keeps_the_key_of_the_address_as_written(tmp_path: Path) -> None:
+    """An existing row (and its unsubscribe) is found again: the key is not normalised."""
+    database = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = open_store(database)
+    try:
+        store.sync_subscribers([Subscriber("ann@xn--bcher-kva.de", ("corruption",))], NOW)
+        assert store.unsubscribe("ann@xn--bcher-kva.de", NOW)
+        settings = load_settings(write(tmp_path, **subscriber("Ann@XN--BCHER-KVA.de")))
+        (configured,) = settings.subscribers
+        store.sync_subscribers([Subscriber(configured.email, configured.topics)], NOW)
+        (state,) = store.subscriber_states()
+    finally:
+        store.close()
+    assert state.subscriber.email == "ann@xn--bcher-kva.de"
+    assert state.unsubscribed_at == NOW
