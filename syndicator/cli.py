@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from syndicator import __version__
+from syndicator.addresses import AddressError, parse_address
 from syndicator.config import FolderSource, Settings, load_settings
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service import logs
@@ -339,17 +340,22 @@ def cmd_retag(args: argparse.Namespace) -> int:
 def cmd_unsubscribe(args: argparse.Namespace) -> int:
     from syndicator.store import open_store
 
+    email: str = args.email
+    try:
+        parse_address(email)
+    except AddressError as exc:
+        raise SyndicatorError(f"unsubscribe {email!r}: {exc}") from None
     settings = _settings(args)
     store = open_store(settings.database)
     try:
         if args.undo:
-            changed = store.resubscribe(args.email)
+            changed = store.resubscribe(email)
         else:
-            changed = store.unsubscribe(args.email, datetime.now(UTC))
+            changed = store.unsubscribe(email, datetime.now(UTC))
     finally:
         store.close()
     verb = "resubscribed" if args.undo else "unsubscribed"
-    print(f"{args.email}: {verb}" if changed else f"{args.email}: no change")
+    print(f"{email}: {verb}" if changed else f"{email}: no change")
     return 0
 
 

@@ -29,7 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from syndicator.addresses import Mailbox, parse_address
 from syndicator.errors import ConfigError
+from syndicator.text import safe_url
 
 ENV_CONFIG = "SYNDICATOR_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
@@ -245,7 +247,8 @@ class DeliverySettings(Strict):
 
     transport: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path = Path("var/outbox")
-    sender: str = "Syndicator <syndicator@localhost>"
+    sender: str = "Syndicator <syndicator@example.org>"
+    """The From address, with an optional display name. The default is a placeholder."""
     reply_to: str | None = None
     smtp: SmtpSettings | None = None
     digest_time: time = time(7, 0)
@@ -266,12 +269,47 @@ class DeliverySettings(Strict):
     unsubscribe_url: str | None = None
     """Base URL of the unsubscribe endpoint; ``{base_url}unsubscribe`` when absent."""
     unsubscribe_mailto: str | None = None
+    """An address that takes unsubscribe requests by mail (``mailto:`` optional)."""
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _mailbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value, display_name=True)
+        return value
+
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _mailto(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return parse_address(value.removeprefix("mailto:")).address
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        # It goes into the List-Unsubscribe header as it is.
+        if value is not None and safe_url(value) != value:
+            raise ValueError("must be an absolute http(s) URL without spaces or line breaks")
+        return value
 
     @model_validator(mode="after")
     def _smtp_needs_settings(self) -> DeliverySettings:
         if self.transport == "smtp" and self.smtp is None:
             raise ValueError("transport 'smtp' needs an 'smtp' block with at least 'host'")
         return self
+
+    @property
+    def sender_mailbox(self) -> Mailbox:
+        return parse_address(self.sender, display_name=True)
+
+    @property
+    def reply_to_mailbox(self) -> Mailbox | None:
+        return parse_address(self.reply_to, display_name=True) if self.reply_to else None
+
+    @property
+    def unsubscribe_mailbox(self) -> Mailbox | None:
+        return parse_address(self.unsubscribe_mailto) if self.unsubscribe_mailto else None
 
     @property
     def signing_key(self) -> str | None:
@@ -285,12 +323,20 @@ class DeliverySettings(Strict):
 
 
 class SubscriberSettings(Strict):
-    email: Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
+    email: str
+    """One bare address, kept as written: the store keys subscribers by it, lower-cased, and a
+    normalised spelling (an ``xn--`` domain in Unicode) would be a new key for an old reader."""
     name: str | None = None
     topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...]
     cadence: Literal["daily", "weekly"] = "daily"
     timezone: str = "UTC"
     alerts: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        parse_address(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -355,7 +401,8 @@ class Settings(Strict):
                     f"subscribers.{n} ({sub.email}): unknown topic(s) {', '.join(unknown)}; "
                     f"known: {', '.join(sorted(topics))}"
                 )
-        emails = [s.email.lower() for s in self.subscribers]
+        # The same mailbox spelt two ways (case, an xn-- domain) would get every message twice.
+        emails = [parse_address(s.email).address.lower() for s in self.subscribers]
         repeated = sorted({e for e in emails if emails.count(e) > 1})
         if repeated:
             raise ValueError(f"subscriber emails must be unique; repeated: {', '.join(repeated)}")

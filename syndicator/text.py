@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 # XML 1.0 Char production, minus C1 controls and DEL, which are legal but are
@@ -20,6 +21,10 @@ _ILLEGAL = re.compile(
     "[^\u0009\u000a\u000d\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
 _SPACES = re.compile(r"\s+")
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+"""Every character ``str.splitlines`` ends a line at (CR, LF, VT, FF, FS-RS, NEL, LS, PS)."""
+ENCODED_WORD_START = "=?"
+"""What opens an RFC 2047 encoded word (``=?charset?q?...?=``)."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 EXCERPT_CHARS = 400
@@ -40,6 +45,33 @@ def one_line(text: str, limit: int | None = None) -> str:
     if limit is None or len(flat) <= limit:
         return flat
     return flat[: limit - 1].rstrip() + "…"
+
+
+def header_value(text: str, limit: int | None = None) -> str:
+    """``text`` made safe to be one email header value, cut to ``limit`` characters.
+
+    The one rule for every header that carries words we did not write ourselves
+    (a release title in the Subject, a subscriber's name, a site or topic title).
+    Three things would otherwise reach the header block:
+
+    - a line break (CR, LF, NEL, LS, PS, ...) ends the header and starts one of
+      the sender's choosing (``Bcc:``), or ends the header block early;
+    - an RFC 2047 encoded word such as ``=?utf-8?q?=0D=0ABcc:_x@example.com?=``:
+      Python 3.11 and 3.12 *decode* it when the value is set and write its
+      payload out raw, and a mail client would decode it even where Python
+      does not. Every ``=?`` gets a space inside (``= ?``), which no reader
+      decodes, so the words show as written;
+    - invisible format characters (zero-width joiners and spaces, bidi marks
+      and overrides, soft hyphens: Unicode category Cf), which make a header
+      read differently from what it says.
+
+    Line breaks become spaces, format and control characters go, whitespace
+    collapses; the encoded-word rule runs last, so removing a character can
+    never join an ``=`` and a ``?`` behind it.
+    """
+    visible = clean(_LINE_BREAKS.sub(" ", text))
+    visible = "".join(c for c in visible if unicodedata.category(c) != "Cf")
+    return one_line(visible.replace(ENCODED_WORD_START, "= ?"), limit)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:

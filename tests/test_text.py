@@ -51,3 +51,28 @@ def test_paragraphs_html_escapes_source_markup() -> None:
 )
 def test_safe_url_allows_only_absolute_http_links(url: str | None, expected: str | None) -> None:
     assert text.safe_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Plain title", "Plain title"),
+        ("a\r\nBcc: x@y.org", "a Bcc: x@y.org"),
+        ("a\x85b\u2028c\u2029d\x0be\x0cf\x1cg", "a b c d e f g"),
+        ("Brib\u200dery\u200b \u202ering\u202c \u200fnow\u200e\ufeff", "Bribery ring now"),
+        ("=?utf-8?q?=0D=0ABcc:_x@y.org?=", "= ?utf-8?q?=0D=0ABcc:_x@y.org?="),
+        ("==?=?x", "== ?= ?x"),
+        ("=\u200b?utf-8?q?x?=", "= ?utf-8?q?x?="),  # removing a character joins nothing
+        ("=\x00?utf-8?q?x?=", "= ?utf-8?q?x?="),
+        ("Коррупция  и\tотмывание", "Коррупция и отмывание"),
+    ],
+)
+def test_header_value_leaves_nothing_to_break_decode_or_hide(value: str, expected: str) -> None:
+    assert text.header_value(value) == expected
+
+
+def test_header_value_cuts_at_the_limit() -> None:
+    cut = text.header_value("=?x?q?y?= " + "word " * 100, 40)
+    assert len(cut) == 40
+    assert cut.startswith("= ?x?q?y?= word")
+    assert cut.endswith("…")

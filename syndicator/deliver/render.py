@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from syndicator import text
+from syndicator.addresses import Mailbox, parse_address
 from syndicator.config import Settings
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner
@@ -113,18 +114,17 @@ def display_date(item: StoredItem, zone: ZoneInfo) -> str:
     return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".rstrip()
 
 
-def sender_domain(sender: str) -> str:
-    """The domain of the configured From address, for Message-IDs and List-Id."""
-    address = parseaddr(sender)[1]
-    domain = address.rpartition("@")[2]
-    return domain.strip().lower() or "localhost"
-
-
 def unsubscribe_url(settings: Settings, token: str) -> str:
     """The one-click link (``delivery.unsubscribe_url`` or ``{base_url}unsubscribe``) + token."""
     base = settings.delivery.unsubscribe_url or f"{settings.base_url_text}unsubscribe"
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}{urlencode({'token': token})}"
+
+
+def _address(name: str | None, mailbox: Mailbox) -> Address | str:
+    """A To/From/Reply-To value: the display name made header-safe, the ASCII address."""
+    display = text.header_value(name, SUBJECT_CHARS) if name else ""
+    return Address(display_name=display, addr_spec=mailbox.ascii) if display else mailbox.ascii
 
 
 # --------------------------------------------------------------------------- view models
@@ -156,8 +156,11 @@ class Rendered:
     """A message ready for a transport, with the envelope addresses SMTP needs."""
 
     email: str
+    """The subscriber as the store knows them: reports, failures and the ledger use it."""
     message: EmailMessage
     envelope_from: str
+    envelope_to: str
+    """``email`` with an IDNA domain: the one and only SMTP recipient."""
 
     @property
     def message_id(self) -> str:
@@ -190,9 +193,9 @@ class Renderer:
             for kind in KINDS
             for ext in ("txt", "html")
         }
-        self.domain = sender_domain(settings.delivery.sender)
+        self._sender = settings.delivery.sender_mailbox
+        self.domain = self._sender.domain
         """Domain of the From address, for Message-IDs and List-Id."""
-        self._envelope_from = parseaddr(settings.delivery.sender)[1]
         self._topic_titles = {t.id: t.title for t in settings.taxonomy.topics}
         self._topic_links = {
             t.id: str(t.link) if t.link is not None else None for t in settings.taxonomy.topics
@@ -239,16 +242,24 @@ class Renderer:
             topics = self._subscribed_topics(subscriber, stored) or list(stored.topics)
             titles = [self._topic_titles.get(t, t) for t in topics] or ["New item"]
             view = self._view(stored, zone, also=())
-            subject = f"[{self.settings.publish.title}] {', '.join(titles)}: {view.title}"
+            # From the stored title, not the body's view of it: the header rule sees it all.
+            title = text.header_value(stored.item.title) or view.title
+            subject = f"[{self.settings.publish.title}] {', '.join(titles)}: {title}"
             context |= {"item": view, "alert_topics": titles}
-        subject = text.one_line(subject, SUBJECT_CHARS)
+        subject = text.header_value(subject, SUBJECT_CHARS)
         context["subject"] = subject
         plain = self._templates[kind, "txt"].render(context)
         page = self._templates[kind, "html"].render(context)
+        recipient = parse_address(subscriber.email)
         message = self._message(
-            kind, subscriber, subject, (plain, page), message_id, date, unsubscribe
+            kind, subscriber.name, recipient, subject, (plain, page), message_id, date, unsubscribe
         )
-        return Rendered(email=subscriber.email, message=message, envelope_from=self._envelope_from)
+        return Rendered(
+            email=subscriber.email,
+            message=message,
+            envelope_from=self._sender.ascii,
+            envelope_to=recipient.ascii,
+        )
 
     # ---- context -----------------------------------------------------------------------
 
@@ -320,7 +331,8 @@ class Renderer:
     def _message(
         self,
         kind: DeliveryKind,
-        subscriber: Subscriber,
+        name: str | None,
+        recipient: Mailbox,
         subject: str,
         bodies: tuple[str, str],
         message_id: str,
@@ -330,28 +342,24 @@ class Renderer:
         delivery = self.settings.delivery
         plain, page = bodies
         message = EmailMessage()
-        message["From"] = delivery.sender
-        message["To"] = (
-            Address(
-                display_name=text.one_line(subscriber.name, SUBJECT_CHARS),
-                addr_spec=subscriber.email,
-            )
-            if subscriber.name
-            else subscriber.email
-        )
-        if delivery.reply_to:
-            message["Reply-To"] = delivery.reply_to
+        # Every text that is not ours goes through text.header_value (see its docstring);
+        # addresses are validated ones, in their ASCII form.
+        message["From"] = _address(self._sender.name, self._sender)
+        message["To"] = _address(name, recipient)
+        reply_to = delivery.reply_to_mailbox
+        if reply_to is not None:
+            message["Reply-To"] = _address(reply_to.name, reply_to)
         message["Subject"] = subject
         message["Date"] = format_datetime(date.astimezone(UTC))
         message["Message-ID"] = message_id
         list_name = f"{self.settings.publish.title} {kind}s"
         message["List-Id"] = formataddr(
-            (text.one_line(list_name, SUBJECT_CHARS), f"{kind}s.{self.domain}")
+            (text.header_value(list_name, SUBJECT_CHARS), f"{kind}s.{self.domain}")
         )
         links = [f"<{unsubscribe}>"]
-        if delivery.unsubscribe_mailto:
-            mailto = delivery.unsubscribe_mailto.removeprefix("mailto:")
-            links.append(f"<mailto:{mailto}?subject=unsubscribe>")
+        mailto = delivery.unsubscribe_mailbox
+        if mailto is not None:
+            links.append(f"<mailto:{mailto.ascii}?subject=unsubscribe>")
         message["List-Unsubscribe"] = ", ".join(links)
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         if kind == "alert":

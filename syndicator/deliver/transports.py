@@ -180,8 +180,11 @@ class SmtpTransport:
         for attempt in (1, 2):
             client = self._client_for(email)
             try:
+                # The envelope names the subscriber alone, whatever the headers say.
                 client.send_message(
-                    rendered.message, from_addr=rendered.envelope_from, to_addrs=[email]
+                    rendered.message,
+                    from_addr=rendered.envelope_from,
+                    to_addrs=[rendered.envelope_to],
                 )
                 return
             except smtplib.SMTPServerDisconnected as exc:
@@ -191,7 +194,7 @@ class SmtpTransport:
                 if attempt == 2:
                     raise DeliveryError(email, "SMTP server disconnected") from exc
             except smtplib.SMTPRecipientsRefused as exc:
-                code, reply = exc.recipients.get(email, (0, b""))
+                code, reply = exc.recipients.get(rendered.envelope_to, (0, b""))
                 text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
                 raise DeliveryError(email, f"recipient refused: {code} {text}") from exc
             except smtplib.SMTPResponseException as exc:

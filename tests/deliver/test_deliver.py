@@ -394,3 +394,26 @@ def test_a_run_that_loses_its_lease_stops_before_the_next_message(
             deliver_due(store, settings, T0 + timedelta(minutes=1), checkpoint=checkpoint)
     assert len(outbox(settings)) == 1
     assert store.dispatch_counts() == {"sent": 1, "pending": 0}  # nothing reserved after it
+def test_unicode_domain_goes_out_in_idna_form(
+    store: SqlStore,
+    feeder: Feeder,
+    make_settings: MakeSettings,
+    smtp_server: tuple[Collecting, int],
+) -> None:
+    """Headers and the envelope need the ASCII domain; the ledger keeps the address as given."""
+    handler, port = smtp_server
+    settings = make_settings(
+        delivery={
+            "transport": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5},
+        },
+        subscribers=[{"email": "Ann@Bücher.de", "name": "Ann", "topics": ["corruption"]}],
+    )
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    report = deliver_due(store, settings, T0)
+    assert report.sent == [("ann@bücher.de", "digest", 1)]
+    (envelope,) = handler.messages
+    assert envelope.rcpt_tos == ["ann@xn--bcher-kva.de"]
+    assert isinstance(envelope.content, bytes)
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["To"] == "Ann <ann@xn--bcher-kva.de>"
