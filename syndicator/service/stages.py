@@ -193,16 +193,42 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
     return report
 
 
+def deliver_lease_seconds(settings: Settings) -> float:
+    """The deliver lease outlives the run's deadline, so a neighbour never starts sending
+    while this worker may still be; the margin covers the work after the deadline."""
+    return max(LEASE_SECONDS["deliver"], settings.delivery.deadline_seconds + 300.0)
+
+
 def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
     """Send what is due; None when another worker kept the delivery lease too long."""
     report = _leased(
         store,
         "deliver",
-        LEASE_SECONDS["deliver"],
+        deliver_lease_seconds(settings),
         lambda: deliver_due(store, settings, now, settings.templates_dir),
     )
     if report is not None:
-        for email, message in report.failures:
-            event("delivery_failed", logging.WARNING, subscriber=email, error=message)
-        event("delivered", messages=len(report.sent), failures=len(report.failures))
+        for failure in report.failures:
+            event(
+                "delivery_failed",
+                logging.WARNING,
+                subscriber=failure.email,
+                kind=failure.kind,
+                state=failure.state,
+                error=failure.error,
+            )
+        if report.stopped is not None:
+            event(
+                "delivery_stopped",
+                logging.WARNING,
+                reason=report.stopped,
+                not_reached=report.not_reached,
+                **report.left,
+            )
+        event(
+            "delivered",
+            messages=len(report.sent),
+            failures=len(report.failures),
+            bounced=len(report.bounced),
+        )
     return report
