@@ -73,8 +73,7 @@ FAILURE_LABELS = {
 def print_delivery(deliver: DeliveryReport, out: TextIO) -> None:
     """What a deliver run sent, what it could not, and, once, why it stopped early."""
     out.write(
-        f"deliver: {len(deliver.sent)} message(s) sent, "
-        f"{len(deliver.failures)} not accepted\n"
+        f"deliver: {len(deliver.sent)} message(s) sent, {len(deliver.failures)} not accepted\n"
     )
     for email, kind, count in deliver.sent:
         out.write(f"  {email}: {kind} with {count} item(s)\n")

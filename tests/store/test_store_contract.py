@@ -359,5 +359,5 @@ def test_bounces_count_in_a_row_until_a_delivery_or_a_resubscribe(store: SqlStor
     assert store.record_bounce("a@x.org", later) == 1
     assert store.resubscribe("a@x.org")
     assert store.subscriber_states()[0].bounces == 0
-    with pytest.raises(StorageError, match="nobody@x.org"):
+    with pytest.raises(StorageError, match=r"nobody@x\.org"):
         store.record_bounce("nobody@x.org", NOW)
