@@ -134,6 +134,8 @@ class Collecting:
         self.stall_rcpt = False
         self.mail_from = 0
         self.rcpt = 0
+        self.on_data: Callable[[], None] | None = None
+        """Called as each message arrives (a test's clock can move on)."""
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -162,6 +164,8 @@ class Collecting:
         for address in envelope.rcpt_tos:
             if address.lower() in self.data_reply:
                 return self.data_reply[address.lower()]
+        if self.on_data is not None:
+            self.on_data()
         self.messages.append(envelope)  # from here on the reader gets it, answer or not
         if self.data_delay:
             await asyncio.sleep(self.data_delay)

@@ -34,3 +34,21 @@ def test_a_source_the_database_refuses_does_not_cost_the_others(postgres_url: st
         assert store.item_count() == 1
     finally:
         store.close()
+
+
+def test_the_deliver_lease_outlives_the_delivery_deadline() -> None:
+    from syndicator.config import Settings
+    from syndicator.service.stages import deliver_lease_seconds
+
+    def settings(**delivery: object) -> Settings:
+        return Settings.model_validate(
+            {
+                "base_url": "https://x.example/",
+                "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+                "delivery": delivery,
+            }
+        )
+
+    default = settings()
+    assert deliver_lease_seconds(default) > default.delivery.deadline_seconds
+    assert deliver_lease_seconds(settings(deadline_seconds=7200)) > 7200
