@@ -391,3 +391,32 @@ def test_the_service_says_once_that_delivery_stopped_and_what_is_left(
     assert lines[1].endswith(
         "left for the next run: 1 pending, 0 outcome unknown, 2 subscriber(s) not reached"
     )
+
+
+def test_a_message_deferred_for_too_long_fails_and_the_reader_moves_on(
+    store: SqlStore,
+    feeder: Feeder,
+    make_settings: MakeSettings,
+    smtp_server: tuple[Collecting, int],
+) -> None:
+    """No message is retried forever: after give_up_after_hours it fails (items carried)."""
+    handler, port = smtp_server
+    handler.defer.add("bob@example.org")
+    settings = settings_for(make_settings, port, readers=2, give_up_after_hours=96)
+    feeder.add("Bribery in ports", ("corruption",), T0)
+    deliver_due(store, settings, T0)
+    for day in range(1, 4):  # retried every day, deferred every time
+        deliver_due(store, settings, MORNING + timedelta(days=day))
+    (waiting,) = store.pending_dispatches()
+    assert (waiting.state, waiting.attempts) == ("pending", 4)
+
+    handler.defer.clear()
+    feeder.add("Later release", ("corruption",), T0 + timedelta(days=1))
+    late = deliver_due(store, settings, T0 + timedelta(hours=97))
+    (failure,) = late.failures
+    assert (failure.email, failure.state) == ("bob@example.org", "failed")
+    assert "give_up_after_hours" in failure.error
+    assert "451" in failure.error  # the last error is kept
+    assert ("bob@example.org", "digest", 1) in late.sent  # the later item only; no loop
+    assert store.pending_dispatches() == []
+    assert handler.copies("bob@example.org") == 1
