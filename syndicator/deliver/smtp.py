@@ -10,7 +10,7 @@ what happened                                 outcome
 ============================================  ==========================================
 no connection, no greeting, TLS or login      ServerUnavailable: nobody is blamed, the
 refused; 5xx to MAIL FROM (our sender);       message stays pending and the run stops
-the server stopped answering twice            using SMTP
+any message after two timeouts in the run     using SMTP
 4xx anywhere; the connection lost or timed    DeliveryError (temporary): retried later
 out before the whole message was sent
 5xx to RCPT TO                                RecipientRefused: failed, a bounce
@@ -225,8 +225,9 @@ class SmtpTransport:
     ) -> None:
         timeout = self.settings.timeout
         if options and not client.has_extn("smtputf8"):
-            no_utf8 = b"the server offers no SMTPUTF8 for an international address"
-            raise _Refused("the envelope", 553, no_utf8)
+            raise MessageRejected(
+                rendered.email, f"{self.server} offers no SMTPUTF8, which this address needs"
+            )
 
         def step(name: str, call: Callable[[], tuple[int, bytes]], go_on: range) -> None:
             code, reply = self._step(client, name, timeout, end, call)
