@@ -464,7 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     unsub = sub.add_parser("unsubscribe", help="stop all mail to an address (or --undo)")
     unsub.add_argument("email")
-    unsub.add_argument("--undo", action="store_true", help="resubscribe instead")
+    unsub.add_argument(
+        "--undo",
+        action="store_true",
+        help="resubscribe instead (also resumes mail stopped by bounces)",
+    )
     unsub.set_defaults(handler=cmd_unsubscribe)
     serve = sub.add_parser("serve", help="serve the one-click unsubscribe endpoint over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (behind a proxy)")

@@ -236,6 +236,12 @@ class SmtpSettings(Strict):
     password_env: str = "SYNDICATOR_SMTP_PASSWORD"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the password; never the password itself."""
     timeout: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds to connect and for each answer before the end of the data (greeting, EHLO,
+    TLS, login, MAIL FROM, RCPT TO, DATA) and to send the data."""
+    data_timeout: Annotated[float, Field(gt=0)] = 600.0
+    """Seconds to wait for the answer to the end of the data (the final dot). RFC 5321
+    §4.5.3.2 gives the server 10 minutes there: it may be scanning the message. No answer in
+    time means the message may have been delivered (outcome unknown)."""
 
     @property
     def password(self) -> str | None:
@@ -292,6 +298,15 @@ class DeliverySettings(Strict):
         if value is not None and safe_url(value) != value:
             raise ValueError("must be an absolute http(s) URL without spaces or line breaks")
         return value
+    deadline_seconds: Annotated[float, Field(gt=0)] = 900.0
+    """Total time one deliver run may spend sending; what is left waits for the next run.
+    Keeps a hanging server from holding the delivery lease for hours."""
+    max_bounces: Annotated[int, Field(ge=1)] = 3
+    """Permanent refusals of an address (5xx to RCPT TO) in a row after which mail to it
+    stops, until ``syndicator unsubscribe --undo``; a delivered message resets the count."""
+    give_up_after_hours: Annotated[float, Field(gt=0)] = 96.0
+    """A message still not accepted this long after it was built fails for good (RFC 5321
+    §4.5.4.1 suggests giving up after 4-5 days), so nothing is retried forever."""
 
     @model_validator(mode="after")
     def _smtp_needs_settings(self) -> DeliverySettings:

@@ -8,6 +8,11 @@ boundary where they happen, so a bug elsewhere still surfaces as a traceback.
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
+DeliveryOutcome = Literal["temporary", "refused", "rejected", "unavailable", "unknown"]
+"""What became of one attempt to hand a message over, when it was not sent."""
+
 
 class SyndicatorError(Exception):
     """Root of every error Syndicator raises on purpose.
@@ -57,11 +62,50 @@ class OutputError(SyndicatorError):
 
 
 class DeliveryError(SyndicatorError):
-    """A message could not be handed to its transport (SMTP, outbox)."""
+    """A message could not be handed to its transport (SMTP, outbox), for now.
+
+    This class itself is a *temporary* failure (a 4xx answer, a connection lost
+    before the end of the data, a full disk): nothing can have reached the
+    reader, the message stays pending and a later run sends it again. The
+    subclasses are the outcomes that must not be retried that way; the deliver
+    run turns each into a ledger state (:mod:`syndicator.deliver.outcomes`).
+    """
+
+    outcome: ClassVar[DeliveryOutcome] = "temporary"
 
     def __init__(self, subscriber: str, message: str) -> None:
         super().__init__(f"subscriber {subscriber!r}: {message}")
         self.subscriber = subscriber
+
+
+class RecipientRefused(DeliveryError):
+    """The server refused the address for good (5xx to RCPT TO): the message fails and
+    the address earns a bounce; the message is not sent again."""
+
+    outcome: ClassVar[DeliveryOutcome] = "refused"
+
+
+class MessageRejected(DeliveryError):
+    """The server refused this message for good (5xx to DATA or to its end): the message
+    fails, the address is not blamed, and the reader's next messages go on."""
+
+    outcome: ClassVar[DeliveryOutcome] = "rejected"
+
+
+class ServerUnavailable(DeliveryError):
+    """The server cannot take mail from us this run: unreachable, no greeting, TLS or
+    login refused, our sender refused (5xx to MAIL FROM), or it stopped answering twice.
+    Nobody is blamed, the message stays pending, and the run stops using the server."""
+
+    outcome: ClassVar[DeliveryOutcome] = "unavailable"
+
+
+class OutcomeUnknown(DeliveryError):
+    """The whole message went out but no answer came back (a timeout or a dropped
+    connection after the final dot): it may have been delivered. It is never sent again
+    in the same run, and at most once more later."""
+
+    outcome: ClassVar[DeliveryOutcome] = "unknown"
 
 
 class TaggingError(SyndicatorError, ValueError):

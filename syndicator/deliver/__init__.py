@@ -3,45 +3,69 @@
 One run (:func:`deliver_due`):
 
 1. make the stored subscribers match the configured ones;
-2. retry every *pending* dispatch (reserved in the ledger, never confirmed
-   sent: a crash or a transport failure last time) with its original
-   Message-ID, items and date, so the retried message is the same message;
-3. for each subscribed reader: an alert per new item of their topics (when
-   they asked for alerts), then their digest if one is due (:mod:`.due`) and
-   there is something new to put in it.
+2. retry every message the ledger has not settled (a transport failure or a
+   crash last time) with its original Message-ID, items and date, so the
+   retried message is the same message;
+3. for each reader who still gets mail: an alert per new item of their topics
+   (when they asked for alerts), then their digest if one is due (:mod:`.due`)
+   and there is something new to put in it.
 
 Every message is rendered, then *reserved* in the store's ledger before it is
-handed to the transport, and *marked sent* after. A failure between the two leaves a pending
-dispatch that step 2 of the next run retries; the items it carries are never
-chosen for another message. So running again sends nothing twice and skips
-nothing. A subscriber whose message failed is reported (by address) and left
-alone for the rest of the run; the others go on.
+handed to the transport, and its outcome recorded after: sent, still pending,
+unknown (it may have arrived) or failed (:mod:`.outcomes` holds the rules). The
+items of a reserved message are never chosen for another message of its kind,
+so running again skips nothing and sends nothing twice; a message whose outcome
+is unknown is sent at most once more. A reader whose message must wait is left
+alone for the rest of the run; a permanent refusal (a bounce, a rejected
+message) fails that message only, so the reader's later mail does not queue
+behind it.
 
-Rendering is pure (:mod:`.render`), decisions are pure (:mod:`.due`), and the
-I/O is in :mod:`.transports` and the store.
+A run ends by ``delivery.deadline_seconds``, and stops early when the transport
+becomes unusable (an SMTP server that is down, refuses our sender, or stopped
+answering twice); what is left waits for the next run and the report says it
+once.
+
+Rendering is pure (:mod:`.render`), decisions are pure (:mod:`.due`,
+:mod:`.outcomes`), and the I/O is in :mod:`.transports` and the store.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
 from syndicator.config import Settings, SubscriberSettings
 from syndicator.deliver.due import digest_due, next_digest_at, schedule_for
+from syndicator.deliver.outcomes import (
+    Attempt,
+    after_failure,
+    attempt_state,
+    expired,
+    interrupted,
+    stopped_by_bounces,
+)
 from syndicator.deliver.render import Rendered, Renderer
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.deliver.transports import OutboxTransport, SmtpTransport, Transport
 from syndicator.errors import DeliveryError
 from syndicator.models import StoredItem, Subscriber
 from syndicator.resources import default_templates_dir
-from syndicator.store.protocol import DeliveryKind, Dispatch, Storage, SubscriberState
+from syndicator.store.protocol import (
+    DeliveryKind,
+    Dispatch,
+    DispatchState,
+    Storage,
+    SubscriberState,
+)
 
 __all__ = [
     "DeliveryReport",
+    "Failure",
     "TokenSigner",
     "default_templates_dir",
     "deliver_due",
@@ -50,6 +74,18 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One message the transport did not accept in this run, and where the ledger left it."""
+
+    email: str
+    kind: DeliveryKind
+    state: DispatchState
+    """``pending`` (sent again next run), ``unknown`` (it may have arrived; sent at most
+    once more) or ``failed`` (never sent again)."""
+    error: str
 
 
 @dataclass(slots=True)
@@ -65,13 +101,23 @@ class DeliveryReport:
     nothing_new: int = 0
     """Subscribers whose digest was due but had no new items (nothing is sent)."""
     skipped: int = 0
-    """Unsubscribed readers, and pending dispatches of readers no longer subscribed."""
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    """(email, message) per message that could not be handed over; retried next run."""
+    """Readers who get no mail (unsubscribed, or stopped after ``delivery.max_bounces``
+    bounces), and pending dispatches of such readers, which the ledger forgets."""
+    failures: list[Failure] = field(default_factory=list)
+    """Messages not accepted, each with its new ledger state."""
+    bounced: list[tuple[str, int]] = field(default_factory=list)
+    """(email, refusals in a row) for each address a server refused for good in this run."""
+    stopped: str | None = None
+    """Why the run stopped before doing everything (deadline, server unusable), once."""
+    not_reached: int = 0
+    """Subscribers the run did not get to because it stopped."""
+    left: dict[str, int] = field(default_factory=dict)
+    """Messages in the ledger after the run that are not settled, per state (pending,
+    unknown): what later runs still have to send."""
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and self.stopped is None
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -90,9 +136,11 @@ def deliver_due(
     templates_dir: Path | None = None,
     transport: Transport | None = None,
     checkpoint: Callable[[], None] = lambda: None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> DeliveryReport:
     """Send every message that is due at ``now``; see the module docstring for the rules.
 
+    ``clock`` (seconds, monotonic) measures the run against its deadline.
     Raises :class:`~syndicator.errors.OutputError` when the outbox folder cannot be
     written at all; a failure to deliver one message is reported, not raised.
     ``checkpoint`` is called before each message is reserved or retried; the
@@ -105,10 +153,12 @@ def deliver_due(
     # digest was reserved, so one read of the subscribers serves the whole run.
     states = store.subscriber_states()
     with transport if transport is not None else make_transport(settings) as channel:
-        run = _Run(store, settings, renderer, channel, now, checkpoint)
+        run = _Run(store, settings, renderer, channel, now, checkpoint, clock)
         run.retry_pending(states)
         for state in states:
             run.serve(state)
+    counts = store.dispatch_counts()
+    run.report.left = {"pending": counts["pending"], "unknown": counts["unknown"]}
     return run.report
 
 
@@ -124,7 +174,7 @@ def _subscriber(configured: SubscriberSettings) -> Subscriber:
 
 
 class _Run:
-    """The state of one deliver run: who failed, what was sent."""
+    """The state of one deliver run: who is done for this run, what was sent, the deadline."""
 
     def __init__(
         self,
@@ -134,6 +184,7 @@ class _Run:
         transport: Transport,
         now: datetime,
         checkpoint: Callable[[], None],
+        clock: Callable[[], float],
     ) -> None:
         self.store = store
         self.checkpoint = checkpoint
@@ -141,24 +192,55 @@ class _Run:
         self.renderer = renderer
         self.transport = transport
         self.now = now
+        self.clock = clock
+        self.deadline = clock() + settings.delivery.deadline_seconds
         self.report = DeliveryReport()
-        self.failed: set[str] = set()
+        self.done: set[str] = set()
+        """Readers left alone for the rest of the run: a message of theirs must wait."""
+
+    def _receives(self, state: SubscriberState) -> bool:
+        return state.unsubscribed_at is None and not stopped_by_bounces(
+            state.bounces, self.settings.delivery.max_bounces
+        )
+
+    def _can_go_on(self) -> bool:
+        """False once the run must stop (deadline, unusable transport); keeps why, once."""
+        if self.report.stopped is not None:
+            return False
+        reason = self.transport.unavailable
+        if reason is None and self.clock() >= self.deadline:
+            seconds = self.settings.delivery.deadline_seconds
+            reason = f"the delivery deadline ({seconds:g} s, delivery.deadline_seconds) passed"
+        if reason is None:
+            return True
+        self.report.stopped = reason  # logged once, with what is left, by the service
+        return False
 
     # ---- pending ----------------------------------------------------------------------
 
     def retry_pending(self, states: Sequence[SubscriberState]) -> None:
-        """Send again what an earlier run reserved but never confirmed, as the same message."""
+        """Send again what an earlier run reserved but did not settle, as the same message."""
         by_email = {s.subscriber.email.lower(): s for s in states}
-        for dispatch in self.store.pending_dispatches():
+        give_up = timedelta(hours=self.settings.delivery.give_up_after_hours)
+        for found in self.store.pending_dispatches():
+            dispatch = self._settle_interrupted(found)
+            if dispatch is None:
+                continue
             state = by_email.get(dispatch.email.lower())
-            if state is None or state.unsubscribed_at is not None:
-                # They left before it went out: it never will, so the ledger forgets it
-                # (and a reader who comes back gets its items in their next digest).
+            if state is None or not self._receives(state):
+                # They left (or their address bounced) before it went out: it never will,
+                # so the ledger forgets it, and a reader who comes back (``unsubscribe
+                # --undo``) gets its items in their next digest.
                 self.store.cancel_dispatch(dispatch.id)
                 self.report.skipped += 1
                 continue
-            if dispatch.email.lower() in self.failed:
+            if expired(dispatch.created_at, self.now, give_up):
+                self._give_up(dispatch)
                 continue
+            if dispatch.email.lower() in self.done:
+                continue
+            if not self._can_go_on():
+                return
             self.checkpoint()
             items = [i for i in map(self.store.get_item, dispatch.item_ids) if i is not None]
             if not items:
@@ -173,19 +255,46 @@ class _Run:
             if self._send(rendered, dispatch, len(items)):
                 self.report.retried += 1
 
+    def _settle_interrupted(self, dispatch: Dispatch) -> Dispatch | None:
+        """A message an earlier run left in flight: that run stopped while sending it, so
+        it may have arrived. None when that settles it (failed)."""
+        state = interrupted(dispatch.state)
+        if state is None:
+            return dispatch
+        error = "the run sending it stopped before recording the outcome; it may have arrived"
+        self.store.record_failure(dispatch.id, state, error, self.now)
+        log.warning("dispatch %s to %s: %s (now %s)", dispatch.id, dispatch.email, error, state)
+        if state == "failed":
+            self.report.failures.append(Failure(dispatch.email, dispatch.kind, state, error))
+            return None
+        return replace(dispatch, state=state, last_error=error)
+
+    def _give_up(self, dispatch: Dispatch) -> None:
+        hours = self.settings.delivery.give_up_after_hours
+        error = (
+            f"not accepted within {hours:g} h (delivery.give_up_after_hours) after "
+            f"{dispatch.attempts} attempt(s); last error: {dispatch.last_error or '-'}"
+        )
+        self.store.record_failure(dispatch.id, "failed", error, self.now)
+        self.report.failures.append(Failure(dispatch.email, dispatch.kind, "failed", error))
+        log.warning("dispatch %s to %s failed: %s", dispatch.id, dispatch.email, error)
+
     # ---- one subscriber ---------------------------------------------------------------
 
     def serve(self, state: SubscriberState) -> None:
         subscriber = state.subscriber
         email = subscriber.email.lower()
-        if state.unsubscribed_at is not None:
+        if not self._receives(state):
             self.report.skipped += 1
             return
-        if email in self.failed:
+        if email in self.done:
+            return
+        if not self._can_go_on():
+            self.report.not_reached += 1
             return
         if subscriber.alerts:
             self._alerts(state)
-            if email in self.failed:
+            if email in self.done or self.report.stopped is not None:
                 return
         schedule = schedule_for(subscriber, self.settings.delivery)
         if not digest_due(schedule, state.subscribed_at, state.last_digest_at, self.now):
@@ -216,7 +325,8 @@ class _Run:
             since=state.subscribed_at + timedelta(microseconds=1),
         )
         for item in items:
-            if not self._reserve_and_send(subscriber, "alert", [item]):
+            self._reserve_and_send(subscriber, "alert", [item])
+            if subscriber.email.lower() in self.done or self.report.stopped is not None:
                 return
 
     # ---- the ledger protocol ----------------------------------------------------------
@@ -226,29 +336,70 @@ class _Run:
         subscriber: Subscriber,
         kind: DeliveryKind,
         items: Sequence[StoredItem],
-    ) -> bool:
-        """Render, reserve, send, mark sent: in this order.
+    ) -> None:
+        """Render, reserve, send, record the outcome: in this order.
 
         Rendering comes first, with the Message-ID and date the reservation will
         store, so a message that cannot be built leaves no pending dispatch behind
-        to fail again at the head of every later run.
+        to fail again at the head of every later run. Nothing is reserved once the
+        run must stop: the items simply wait for the next run.
         """
+        if not self._can_go_on():
+            return
         message_id = make_msgid(idstring=kind, domain=self.renderer.domain)
         rendered = self.renderer.render(kind, subscriber, items, message_id, self.now)
         self.checkpoint()
         dispatch = self.store.reserve_dispatch(
             subscriber.email, kind, [i.id for i in items], message_id, self.now
         )
-        return self._send(rendered, dispatch, len(items))
+        self._send(rendered, dispatch, len(items))
 
     def _send(self, rendered: Rendered, dispatch: Dispatch, item_count: int) -> bool:
+        """Hand over one reserved message and record what became of it; True if sent."""
+        attempt = attempt_state(dispatch.state)
+        if attempt == "resending":
+            log.warning(
+                "dispatch %s to %s: outcome unknown last time; sending it once more",
+                dispatch.id,
+                dispatch.email,
+            )
+        self.store.begin_attempt(dispatch.id, attempt, self.now)
         try:
-            self.transport.send(rendered)
+            self.transport.send(rendered, time_left=max(0.0, self.deadline - self.clock()))
         except DeliveryError as exc:
-            self.failed.add(rendered.email.lower())
-            self.report.failures.append((rendered.email, str(exc)))
-            log.warning("delivery failed: %s (dispatch %s stays pending)", exc, dispatch.id)
+            self._failed(rendered, dispatch, attempt, exc)
             return False
         self.store.mark_sent(dispatch.id, self.now)
         self.report.sent.append((rendered.email, dispatch.kind, item_count))
         return True
+
+    def _failed(
+        self,
+        rendered: Rendered,
+        dispatch: Dispatch,
+        attempt: Attempt,
+        exc: DeliveryError,
+    ) -> None:
+        email = rendered.email.lower()
+        state = after_failure(attempt, exc.outcome)
+        error = str(exc)
+        if exc.outcome == "unknown" and state == "failed":
+            error = f"outcome unknown twice, not sent again (it may have arrived twice): {exc}"
+        self.store.record_failure(dispatch.id, state, error, self.now)
+        if exc.outcome == "refused":
+            count = self.store.record_bounce(email, self.now)
+            self.report.bounced.append((email, count))
+            error = f"{error} (bounce {count} in a row)"
+        if exc.outcome != "rejected":
+            self.done.add(email)  # its later mail waits (or the address is bad): next run
+        if exc.outcome == "unavailable":
+            # Nobody's fault but the server's: the run stops, and says so once.
+            log.info("dispatch %s stays %s: %s", dispatch.id, state, exc)
+            return
+        self.report.failures.append(Failure(rendered.email, dispatch.kind, state, error))
+        later = {
+            "pending": "it is sent again by the next run",
+            "unknown": "it may have arrived; a later run (never this one) sends it once more",
+            "failed": "it is not sent again",
+        }[state]
+        log.warning("delivery of dispatch %s: %s; %s", dispatch.id, error, later)

@@ -1,22 +1,22 @@
 """Where rendered messages go: an outbox folder of ``.eml`` files, or SMTP.
 
 A transport is a context manager used for one deliver run: ``open`` (enter)
-checks it can work at all, ``send`` hands over one message and raises
-:class:`DeliveryError` naming the subscriber when that one message could not be
-handed over, ``close`` (exit) releases everything, on success or error.
+checks it can work at all, ``send`` hands over one message and raises a
+:class:`DeliveryError` naming the subscriber, whose class says what became of
+the message (:mod:`syndicator.errors`), ``close`` (exit) releases everything, on
+success or error. ``unavailable`` tells the run when to stop using it.
 
-Both transports are safe to call twice with the same message, which is what
-makes "retry the pending dispatch" harmless: the outbox derives the file name
-from the Message-ID, and an SMTP retry carries the same Message-ID, which
-receiving systems use to drop a duplicate.
+The outbox derives the file name from the Message-ID, so writing a message
+twice makes one file. An SMTP retry carries the same Message-ID, but a server
+that already accepted the first copy delivers a second one: that is why the
+ledger sends a message whose outcome is unknown at most once more
+(:mod:`syndicator.deliver.outcomes`). SMTP lives in :mod:`syndicator.deliver.smtp`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
-import ssl
 import tempfile
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from syndicator.atomic import atomic_write
-from syndicator.config import SmtpSettings
 from syndicator.deliver.render import Rendered
+from syndicator.deliver.smtp import SmtpTransport
 from syndicator.errors import DeliveryError, OutputError
 
 
@@ -41,8 +41,14 @@ class Transport(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def send(self, rendered: Rendered) -> None:
-        """Hand one message over; :class:`DeliveryError` if it could not be."""
+    @property
+    def unavailable(self) -> str | None:
+        """Why the transport can take no more messages in this run; None while it can."""
+        ...
+
+    def send(self, rendered: Rendered, time_left: float | None = None) -> None:
+        """Hand one message over within ``time_left`` seconds; a :class:`DeliveryError`
+        subclass tells what became of a message that was not accepted."""
         ...
 
 
@@ -92,10 +98,14 @@ class OutboxTransport:
     ) -> None:
         return None
 
+    @property
+    def unavailable(self) -> str | None:
+        return None  # a folder that cannot be written fails the run when it opens
+
     def path_for(self, rendered: Rendered) -> Path:
         return self.outbox_dir / outbox_filename(rendered)
 
-    def send(self, rendered: Rendered) -> None:
+    def send(self, rendered: Rendered, time_left: float | None = None) -> None:
         target = self.path_for(rendered)
         if target.exists():
             return  # written by an earlier attempt that crashed before mark_sent
@@ -105,102 +115,4 @@ class OutboxTransport:
             raise DeliveryError(rendered.email, f"cannot write {target.name}") from exc
 
 
-# --------------------------------------------------------------------------- SMTP
-
-
-class SmtpTransport:
-    """One SMTP connection for a whole deliver run, opened on the first message.
-
-    The connection is always closed on exit, error or not (unlike rss2email's
-    sender). When connecting fails, the rest of the run fails fast with the same
-    error instead of waiting out a timeout per subscriber; the next run tries
-    again. A recipient the server refuses fails that subscriber only: smtplib
-    resets the transaction and the connection goes on serving the others.
-    """
-
-    def __init__(self, settings: SmtpSettings, context: ssl.SSLContext | None = None) -> None:
-        self.settings = settings
-        self.context = context if context is not None else ssl.create_default_context()
-        self._client: smtplib.SMTP | None = None
-        self._connect_error: str | None = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
-
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        client: smtplib.SMTP
-        if s.security == "tls":
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.context)
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        try:
-            if s.security == "starttls":
-                client.starttls(context=self.context)
-            if s.username:
-                client.login(s.username, s.password or "")
-        except BaseException:
-            client.close()
-            raise
-        return client
-
-    def _client_for(self, email: str) -> smtplib.SMTP:
-        if self._connect_error is not None:
-            raise DeliveryError(email, self._connect_error)
-        if self._client is None:
-            s = self.settings
-            try:
-                self._client = self._connect()
-            except (smtplib.SMTPException, OSError) as exc:
-                self._connect_error = (
-                    f"SMTP server {s.host}:{s.port} unavailable: {type(exc).__name__}: {exc}"
-                )
-                raise DeliveryError(email, self._connect_error) from exc
-        return self._client
-
-    def send(self, rendered: Rendered) -> None:
-        email = rendered.email
-        for attempt in (1, 2):
-            client = self._client_for(email)
-            try:
-                # The envelope names the subscriber alone, whatever the headers say.
-                client.send_message(
-                    rendered.message,
-                    from_addr=rendered.envelope_from,
-                    to_addrs=[rendered.envelope_to],
-                )
-                return
-            except smtplib.SMTPServerDisconnected as exc:
-                # The server dropped an idle or overused connection: reconnect once.
-                self._client = None
-                client.close()
-                if attempt == 2:
-                    raise DeliveryError(email, "SMTP server disconnected") from exc
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, reply = exc.recipients.get(rendered.envelope_to, (0, b""))
-                text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-                raise DeliveryError(email, f"recipient refused: {code} {text}") from exc
-            except smtplib.SMTPResponseException as exc:
-                raise DeliveryError(email, f"SMTP error {exc.smtp_code}") from exc
-            except (smtplib.SMTPException, OSError) as exc:
-                # The connection is in an unknown state; drop it, the next message reconnects.
-                self._client = None
-                client.close()
-                raise DeliveryError(email, "SMTP delivery failed") from exc
+__all__ = ["OutboxTransport", "SmtpTransport", "Transport", "outbox_filename"]

@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from syndicator.config import Settings
+from syndicator.deliver import DeliveryReport
 from syndicator.deliver.due import next_digest_at, schedule_for
 from syndicator.deliver.keys import KEY_USE_WINDOW, key_problems
+from syndicator.deliver.outcomes import stopped_by_bounces
 from syndicator.models import StoredItem, TagResult
 from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.pipeline import CycleReport
@@ -58,16 +60,35 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
     elif "publish" in report.stages:
         out.write("publish: skipped, another worker is publishing\n")
     if report.deliver is not None:
-        out.write(
-            f"deliver: {len(report.deliver.sent)} message(s) sent, "
-            f"{len(report.deliver.failures)} failed\n"
-        )
-        for email, kind, count in report.deliver.sent:
-            out.write(f"  {email}: {kind} with {count} item(s)\n")
-        for email, message in report.deliver.failures:
-            out.write(f"  {email}: FAILED — {message}\n")
+        print_delivery(report.deliver, out)
     elif "deliver" in report.stages:
         out.write("deliver: skipped, another worker is delivering\n")
+
+
+FAILURE_LABELS = {
+    "pending": "NOT SENT, retried next run",
+    "unknown": "OUTCOME UNKNOWN, may have arrived; sent once more next run",
+    "failed": "FAILED, not sent again",
+}
+
+
+def print_delivery(deliver: DeliveryReport, out: TextIO) -> None:
+    """What a deliver run sent, what it could not, and, once, why it stopped early."""
+    out.write(
+        f"deliver: {len(deliver.sent)} message(s) sent, {len(deliver.failures)} not accepted\n"
+    )
+    for email, kind, count in deliver.sent:
+        out.write(f"  {email}: {kind} with {count} item(s)\n")
+    for failure in deliver.failures:
+        label = FAILURE_LABELS.get(failure.state, failure.state)
+        out.write(f"  {failure.email}: {failure.kind} {label} — {failure.error}\n")
+    if deliver.stopped is not None:
+        left = deliver.left
+        out.write(
+            f"deliver: stopped early — {deliver.stopped}; left for the next run: "
+            f"{left.get('pending', 0)} pending, {left.get('unknown', 0)} outcome unknown, "
+            f"{deliver.not_reached} subscriber(s) not reached\n"
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -100,6 +121,7 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
         due = next_digest_at(
             schedule_for(sub, settings.delivery), reader.subscribed_at, reader.last_digest_at
         )
+        stopped = stopped_by_bounces(reader.bounces, settings.delivery.max_bounces)
         subscribers.append(
             {
                 "email": sub.email,
@@ -110,6 +132,9 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
                 "last_digest_at": _iso(reader.last_digest_at),
                 "next_digest_at": _iso(due),
                 "digest_due": reader.unsubscribed_at is None and due <= now,
+                "bounces": reader.bounces,
+                "bounced_at": _iso(reader.bounced_at),
+                "stopped_by_bounces": stopped,
             }
         )
     return {
@@ -120,9 +145,33 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
             "by_topic": {t.id: counts.get(t.id, 0) for t in settings.taxonomy.topics},
         },
         "subscribers": subscribers,
-        "messages": store.dispatch_counts(),
+        "messages": _messages(store),
         "leases": [lease_entry(record, now) for record in store.leases()],
         "signing_keys": _signing_keys(store, now),
+    }
+
+
+def _messages(store: SqlStore) -> dict[str, Any]:
+    """The ledger by state, and each message still to send with its last error."""
+    counts = store.dispatch_counts()
+    waiting = [
+        {
+            "email": d.email,
+            "kind": d.kind,
+            "state": d.state,
+            "attempts": d.attempts,
+            "created_at": _iso(d.created_at),
+            "last_error": d.last_error,
+        }
+        for d in store.pending_dispatches()
+    ]
+    return {
+        "sent": counts["sent"],
+        "pending": counts["pending"],
+        "unknown": counts["unknown"],
+        "failed": counts["failed"],
+        "in_flight": counts["sending"] + counts["resending"],
+        "waiting": waiting,
     }
 
 
@@ -234,13 +283,32 @@ def print_status(snapshot: dict[str, Any], out: TextIO) -> None:
     for sub in snapshot["subscribers"]:
         if sub["unsubscribed_at"]:
             when = f"unsubscribed {_when_iso(sub['unsubscribed_at'])}"
+        elif sub["stopped_by_bounces"]:
+            when = (
+                f"STOPPED after {sub['bounces']} bounces in a row "
+                f"(last {_when_iso(sub['bounced_at'])}; `syndicator unsubscribe --undo` resumes)"
+            )
         elif sub["digest_due"]:
             when = "digest due now"
         else:
             when = f"next digest {_when_iso(sub['next_digest_at'])}"
+        if sub["bounces"] and not sub["stopped_by_bounces"]:
+            when += f", {sub['bounces']} bounce(s) in a row"
         out.write(f"  {sub['email']:<32} {sub['cadence']:<7} {', '.join(sub['topics'])} — {when}\n")
     ledger = snapshot["messages"]
-    out.write(f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry\n")
+    out.write(
+        f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry, "
+        f"{ledger['unknown']} outcome unknown, {ledger['failed']} failed"
+    )
+    if ledger["in_flight"]:
+        out.write(f", {ledger['in_flight']} in flight")
+    out.write("\n")
+    for waiting in ledger["waiting"]:
+        out.write(
+            f"  {waiting['email']:<32} {waiting['kind']:<7} {waiting['state']}, "
+            f"{waiting['attempts']} attempt(s), since {_when_iso(waiting['created_at'])}"
+            f" — {waiting['last_error'] or '-'}\n"
+        )
     out.write("\n")
     print_leases(snapshot["leases"], out)
     keys = snapshot["signing_keys"]

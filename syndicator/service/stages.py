@@ -203,7 +203,27 @@ def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> Deliver
         ),
     )
     if report is not None:
-        for email, message in report.failures:
-            event("delivery_failed", logging.WARNING, subscriber=email, error=message)
-        event("delivered", messages=len(report.sent), failures=len(report.failures))
+        for failure in report.failures:
+            event(
+                "delivery_failed",
+                logging.WARNING,
+                subscriber=failure.email,
+                kind=failure.kind,
+                state=failure.state,
+                error=failure.error,
+            )
+        if report.stopped is not None:
+            event(
+                "delivery_stopped",
+                logging.WARNING,
+                reason=report.stopped,
+                not_reached=report.not_reached,
+                **report.left,
+            )
+        event(
+            "delivered",
+            messages=len(report.sent),
+            failures=len(report.failures),
+            bounced=len(report.bounced),
+        )
     return report

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import (
     Column,
     Connection,
+    DateTime,
     MetaData,
     String,
     Table,
@@ -53,8 +54,31 @@ def _v2_to_v3(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    """Give each message a state, attempts and last error; count bounces per address.
+
+    Messages already sent become ``sent``; the others stay ``pending`` and are
+    retried as before. The index moves from ``sent_at`` to ``state``, which the
+    queries now read.
+    """
+    when = DateTime(timezone=True).compile(dialect=conn.dialect)  # what UTCDateTime stores
+    for column in (
+        "state VARCHAR(10) NOT NULL DEFAULT 'pending'",
+        "attempts INTEGER NOT NULL DEFAULT 0",
+        f"last_attempt_at {when}",
+        "last_error TEXT",
+        f"failed_at {when}",
+    ):
+        conn.execute(text(f"ALTER TABLE dispatches ADD COLUMN {column}"))
+    conn.execute(text("UPDATE dispatches SET state = 'sent' WHERE sent_at IS NOT NULL"))
+    conn.execute(text("DROP INDEX ix_dispatches_pending"))
+    conn.execute(text("CREATE INDEX ix_dispatches_state ON dispatches (state)"))
+    conn.execute(text("ALTER TABLE subscribers ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN bounced_at {when}"))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def current_version(conn: Connection) -> int:

@@ -21,6 +21,26 @@ from typing import Literal, Protocol
 from syndicator.models import CollectResult, SourceState, StoredItem, Subscriber, TagResult
 
 DeliveryKind = Literal["digest", "alert"]
+DispatchState = Literal["pending", "sending", "unknown", "resending", "sent", "failed"]
+"""Where a message stands in the ledger (:mod:`syndicator.deliver.outcomes` moves it):
+
+* ``pending``: reserved, not accepted yet; the next run sends it (again);
+* ``sending`` / ``resending``: being handed over right now; found so by a later run,
+  the run that sent it stopped before it could record the outcome;
+* ``unknown``: it went out but no answer came back; it may have been delivered, and is
+  sent at most once more;
+* ``sent`` and ``failed``: settled; never sent again.
+"""
+DISPATCH_STATES: tuple[DispatchState, ...] = (
+    "pending",
+    "sending",
+    "unknown",
+    "resending",
+    "sent",
+    "failed",
+)
+ERROR_CHARS = 500
+"""Length kept of a dispatch's last error: enough for an SMTP reply, bounded for the table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +60,9 @@ class SubscriberState:
     subscribed_at: datetime
     unsubscribed_at: datetime | None
     last_digest_at: datetime | None
+    bounces: int = 0
+    """Permanent refusals of the address in a row (reset by a delivery or a resubscribe)."""
+    bounced_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +76,10 @@ class Dispatch:
     item_ids: tuple[int, ...]
     created_at: datetime
     sent_at: datetime | None
+    state: DispatchState = "pending"
+    attempts: int = 0
+    """How many times it was handed to a transport."""
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +178,18 @@ class Storage(Protocol):
         """Stop all mail to ``email``; True if they were subscribed."""
         ...
 
-    def resubscribe(self, email: str) -> bool: ...
+    def resubscribe(self, email: str) -> bool:
+        """Undo an unsubscribe and forget the address's bounces: mail to it resumes."""
+        ...
+
+    def record_bounce(self, email: str, now: datetime) -> int:
+        """Count one permanent refusal of ``email`` by a mail server; the new count in a row.
+
+        The one place bounces are made: whoever stops mail to an address reads
+        ``SubscriberState.bounces``; a delivery (:meth:`mark_sent`) or
+        :meth:`resubscribe` resets it.
+        """
+        ...
 
     def unsent_items(
         self,
@@ -184,7 +222,30 @@ class Storage(Protocol):
         """
         ...
 
-    def mark_sent(self, dispatch_id: int, now: datetime) -> None: ...
+    def begin_attempt(
+        self, dispatch_id: int, state: Literal["sending", "resending"], now: datetime
+    ) -> None:
+        """Note, before handing the message over, that it is being sent (attempts + 1).
+
+        A run that stops before recording the outcome leaves it in ``state``, which
+        the next run reads as "it may have gone out".
+        """
+        ...
+
+    def mark_sent(self, dispatch_id: int, now: datetime) -> None:
+        """The server accepted the message: settled; the address's bounce count resets."""
+        ...
+
+    def record_failure(
+        self,
+        dispatch_id: int,
+        state: Literal["pending", "unknown", "failed"],
+        error: str,
+        now: datetime,
+    ) -> None:
+        """An attempt did not end in "sent": keep the new state and the error (cut to
+        :data:`ERROR_CHARS`). A failed message keeps its items: they count as carried."""
+        ...
 
     def cancel_dispatch(self, dispatch_id: int) -> None:
         """Forget a reserved message that will never be sent (its reader left): its items
@@ -192,10 +253,13 @@ class Storage(Protocol):
         ...
 
     def pending_dispatches(self) -> list[Dispatch]:
-        """Reserved but never confirmed sent: a crash or a transport failure; retried."""
+        """Every dispatch not settled yet (any state but sent and failed), oldest first:
+        what the next run retries."""
         ...
 
-    def dispatch_counts(self) -> dict[str, int]: ...
+    def dispatch_counts(self) -> dict[DispatchState, int]:
+        """Messages per state, every state present (0 when none)."""
+        ...
 
     # ---- service ---------------------------------------------------------------------
     def get_or_create_secret(self, name: str, factory: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -118,6 +118,9 @@ subscribers = Table(
     Column("subscribed_at", UTCDateTime, nullable=False),
     Column("unsubscribed_at", UTCDateTime),
     Column("last_digest_at", UTCDateTime),
+    # v3: permanent refusals of the address in a row; mail stops at delivery.max_bounces.
+    Column("bounces", Integer, nullable=False, default=0),
+    Column("bounced_at", UTCDateTime),
 )
 
 dispatches = Table(
@@ -129,8 +132,14 @@ dispatches = Table(
     Column("message_id", String(400), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # v3: where the message stands (protocol.DispatchState) and how it got there.
+    Column("state", String(10), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("failed_at", UTCDateTime),
 )
-Index("ix_dispatches_pending", dispatches.c.sent_at)
+Index("ix_dispatches_state", dispatches.c.state)
 
 # The ledger proper: one row per item carried to a subscriber by a kind of message.
 # The primary key is what makes "each exactly once" hold even across workers.

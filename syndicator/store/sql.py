@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Connection,
@@ -49,9 +49,12 @@ from syndicator.models import (
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
 from syndicator.store.protocol import (
+    DISPATCH_STATES,
+    ERROR_CHARS,
     ApplyCounts,
     DeliveryKind,
     Dispatch,
+    DispatchState,
     KeyUse,
     LeaseRecord,
     SubscriberState,
@@ -542,6 +545,8 @@ class SqlStore:
                 subscribed_at=r.subscribed_at,
                 unsubscribed_at=r.unsubscribed_at,
                 last_digest_at=r.last_digest_at,
+                bounces=r.bounces,
+                bounced_at=r.bounced_at,
             )
             for r in rows
         ]
@@ -557,14 +562,28 @@ class SqlStore:
         return bool(changed)
 
     def resubscribe(self, email: str) -> bool:
-        """Undo an unsubscribe (an operator's decision, e.g. after a mistaken click)."""
+        """Undo an unsubscribe and forget bounces (an operator's decision, e.g. after a
+        mistaken click or once a dead mailbox works again)."""
         with self._tx() as conn:
             changed = conn.execute(
                 update(t.subscribers)
                 .where(t.subscribers.c.email == email.lower())
-                .values(unsubscribed_at=None)
+                .values(unsubscribed_at=None, bounces=0, bounced_at=None)
             ).rowcount
         return bool(changed)
+
+    def record_bounce(self, email: str, now: datetime) -> int:
+        c = t.subscribers.c
+        with self._tx() as conn:
+            conn.execute(
+                update(t.subscribers)
+                .where(c.email == email.lower())
+                .values(bounces=c.bounces + 1, bounced_at=now)
+            )
+            count = conn.execute(select(c.bounces).where(c.email == email.lower())).scalar()
+        if count is None:
+            raise StorageError(f"subscriber {email!r} is not in the store; no bounce recorded")
+        return int(count)
 
     # ------------------------------------------------------------------ delivery ledger
 
@@ -640,10 +659,46 @@ class SqlStore:
             sent_at=None,
         )
 
-    def mark_sent(self, dispatch_id: int, now: datetime) -> None:
+    def begin_attempt(
+        self, dispatch_id: int, state: Literal["sending", "resending"], now: datetime
+    ) -> None:
+        c = t.dispatches.c
         with self._tx() as conn:
             conn.execute(
-                update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(sent_at=now)
+                update(t.dispatches)
+                .where(c.id == dispatch_id)
+                .values(state=state, attempts=c.attempts + 1, last_attempt_at=now)
+            )
+
+    def mark_sent(self, dispatch_id: int, now: datetime) -> None:
+        with self._tx() as conn:
+            email = conn.execute(
+                update(t.dispatches)
+                .where(t.dispatches.c.id == dispatch_id)
+                .values(sent_at=now, state="sent")
+                .returning(t.dispatches.c.email)
+            ).scalar()
+            if email is not None:  # the address works: earlier refusals were not for good
+                conn.execute(
+                    update(t.subscribers)
+                    .where(t.subscribers.c.email == email)
+                    .where(t.subscribers.c.bounces > 0)
+                    .values(bounces=0)
+                )
+
+    def record_failure(
+        self,
+        dispatch_id: int,
+        state: Literal["pending", "unknown", "failed"],
+        error: str,
+        now: datetime,
+    ) -> None:
+        values: dict[str, Any] = {"state": state, "last_error": error[:ERROR_CHARS]}
+        if state == "failed":
+            values["failed_at"] = now
+        with self._tx() as conn:
+            conn.execute(
+                update(t.dispatches).where(t.dispatches.c.id == dispatch_id).values(**values)
             )
 
     def cancel_dispatch(self, dispatch_id: int) -> None:
@@ -657,7 +712,7 @@ class SqlStore:
         with self._read() as conn:
             rows = conn.execute(
                 select(t.dispatches)
-                .where(t.dispatches.c.sent_at.is_(None))
+                .where(t.dispatches.c.state.not_in(["sent", "failed"]))
                 .order_by(t.dispatches.c.id)
             ).all()
             items: dict[int, list[int]] = {r.id: [] for r in rows}
@@ -677,24 +732,19 @@ class SqlStore:
                 item_ids=tuple(items[r.id]),
                 created_at=r.created_at,
                 sent_at=None,
+                state=r.state,
+                attempts=r.attempts,
+                last_error=r.last_error,
             )
             for r in rows
         ]
 
-    def dispatch_counts(self) -> dict[str, int]:
+    def dispatch_counts(self) -> dict[DispatchState, int]:
         """Messages per state, for ``syndicator status``."""
+        query = select(t.dispatches.c.state, func.count()).group_by(t.dispatches.c.state)
         with self._read() as conn:
-            sent = conn.execute(
-                select(func.count())
-                .select_from(t.dispatches)
-                .where(t.dispatches.c.sent_at.is_not(None))
-            ).scalar_one()
-            pending = conn.execute(
-                select(func.count())
-                .select_from(t.dispatches)
-                .where(t.dispatches.c.sent_at.is_(None))
-            ).scalar_one()
-        return {"sent": int(sent), "pending": int(pending)}
+            found = {state: int(n) for state, n in conn.execute(query).all()}
+        return {state: found.get(state, 0) for state in DISPATCH_STATES}
 
     # ------------------------------------------------------------------ service
 

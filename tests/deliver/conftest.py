@@ -6,6 +6,7 @@ runs on SQLite and on PostgreSQL (skipped when the server is unreachable).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import socket
 from collections.abc import Callable, Iterator
@@ -114,23 +115,65 @@ def feeder(store: SqlStore) -> Feeder:
 
 
 class Collecting:
-    """An aiosmtpd handler that keeps what it accepts and refuses listed recipients."""
+    """An aiosmtpd handler that keeps what it accepts and misbehaves on request.
+
+    ``refuse`` answers 550 to those recipients, ``defer`` 451; ``mail_reply`` answers
+    MAIL FROM (e.g. a 550); ``data_reply`` answers the end of the data per recipient
+    (e.g. a 554); ``data_delay`` waits that many seconds before answering the final
+    dot of a message it keeps; ``stall_rcpt`` never answers RCPT TO. ``messages`` is
+    what the server kept (delivered), ``mail_from`` and ``rcpt`` count commands.
+    """
 
     def __init__(self) -> None:
         self.messages: list[Envelope] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.mail_reply: str | None = None
+        self.data_reply: dict[str, str] = {}
+        self.data_delay = 0.0
+        self.stall_rcpt = False
+        self.mail_from = 0
+        self.rcpt = 0
+        self.on_data: Callable[[], None] | None = None
+        """Called as each message arrives (a test's clock can move on)."""
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        self.mail_from += 1
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self.rcpt += 1
+        if self.stall_rcpt:
+            await asyncio.sleep(3600)  # cancelled when the server stops
         if address.lower() in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address.lower() in self.defer:
+            return "451 4.7.1 greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.messages.append(envelope)
+        for address in envelope.rcpt_tos:
+            if address.lower() in self.data_reply:
+                return self.data_reply[address.lower()]
+        if self.on_data is not None:
+            self.on_data()
+        self.messages.append(envelope)  # from here on the reader gets it, answer or not
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return "250 Message accepted for delivery"
+
+    def copies(self, address: str) -> int:
+        """How many messages reached the server for ``address``."""
+        return sum(1 for m in self.messages if address in m.rcpt_tos)
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from syndicator.config import Settings
-from syndicator.deliver import DeliveryReport, deliver_due
+from syndicator.deliver import DeliveryReport, Failure, deliver_due
 from syndicator.errors import LeaseLostError, OutputError
 from syndicator.service.leases import LeaseKeeper
 from syndicator.store import SqlStore
@@ -206,41 +206,46 @@ def test_smtp_delivery_of_multipart_digests(
     assert not settings.delivery.outbox_dir.exists()
 
 
-def test_refused_recipient_is_reported_retried_and_never_doubled(
+def test_temporary_refusal_is_retried_as_the_same_message_and_never_doubled(
     store: SqlStore,
     feeder: Feeder,
     make_settings: MakeSettings,
     smtp_server: tuple[Collecting, int],
 ) -> None:
+    """451 at RCPT TO (greylisting): pending, retried next run, accepted once."""
     handler, port = smtp_server
     settings = smtp_settings(make_settings, port)
     feeder.add("Bribery in ports", ("corruption",), T0)
-    handler.refuse.add("bob@example.org")
+    handler.defer.add("bob@example.org")
     first = deliver_due(store, settings, T0)
     assert [s[0] for s in first.sent] == ["ann@example.org", "cy@example.org"]
-    assert [f[0] for f in first.failures] == ["bob@example.org"]
-    assert "bob@example.org" in first.failures[0][1]
-    assert "550" in first.failures[0][1]
+    (failure,) = first.failures
+    assert (failure.email, failure.state) == ("bob@example.org", "pending")
+    assert "451" in failure.error
+    assert first.bounced == []
     (pending,) = store.pending_dispatches()
+    assert (pending.state, pending.attempts) == ("pending", 1)
+    assert pending.last_error is not None
+    assert "451" in pending.last_error
 
-    handler.refuse.clear()
+    handler.defer.clear()
     second = deliver_due(store, settings, T0 + timedelta(minutes=15))
     assert second.sent == [("bob@example.org", "digest", 1)]
     assert second.retried == 1
     assert second.failures == []
-    bob = [m for m in handler.messages if m.rcpt_tos == ["bob@example.org"]]
-    assert len(bob) == 1
-    assert isinstance(bob[0].content, bytes)
-    resent = email.message_from_bytes(bob[0].content, policy=policy.default)
+    assert handler.copies("bob@example.org") == 1
+    assert isinstance(handler.messages[-1].content, bytes)
+    resent = email.message_from_bytes(handler.messages[-1].content, policy=policy.default)
     assert resent["Message-ID"] == pending.message_id  # the same message, not a new one
 
     third = deliver_due(store, settings, T0 + timedelta(minutes=30))
     assert third.sent == []
     assert len(handler.messages) == 3
     assert store.pending_dispatches() == []
+    assert store.dispatch_counts()["sent"] == 3
 
 
-def test_smtp_down_loses_nothing(
+def test_smtp_down_loses_nothing_and_is_reported_once(
     store: SqlStore,
     feeder: Feeder,
     make_settings: MakeSettings,
@@ -250,22 +255,27 @@ def test_smtp_down_loses_nothing(
     feeder.add("Bribery in ports", ("corruption",), T0)
     down = deliver_due(store, smtp_settings(make_settings, free_port()), T0)
     assert down.sent == []
-    assert sorted(f[0] for f in down.failures) == [
-        "ann@example.org",
-        "bob@example.org",
-        "cy@example.org",
-    ]
-    # New items meanwhile must not be glued onto the retried messages nor lost.
+    assert down.failures == []  # nobody's fault: said once, not per subscriber
+    assert down.stopped is not None
+    assert "unavailable" in down.stopped
+    assert down.left == {"pending": 1, "unknown": 0}  # the first message; no others reserved
+    assert down.not_reached == 2
+    # New items meanwhile must not be glued onto the retried message nor lost.
     feeder.add("Later release", ("corruption",), T0 + timedelta(hours=1))
     up = deliver_due(store, smtp_settings(make_settings, port), T0 + timedelta(hours=2))
     assert up.failures == []
-    assert up.retried == 3
-    assert len(handler.messages) == 3  # the retries; "Later release" waits for the slot
+    assert up.stopped is None
+    assert up.retried == 1
+    assert sorted((s[0], s[2]) for s in up.sent) == [
+        ("ann@example.org", 1),  # the retry, as reserved
+        ("bob@example.org", 2),  # first digests, never reserved while the server was down
+        ("cy@example.org", 2),
+    ]
     tomorrow = deliver_due(
         store, smtp_settings(make_settings, port), datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     )
-    assert [s[2] for s in tomorrow.sent] == [1, 1, 1]
-    assert len(handler.messages) == 6
+    assert [(s[0], s[2]) for s in tomorrow.sent] == [("ann@example.org", 1)]
+    assert len(handler.messages) == 4
 
 
 def test_crash_between_send_and_mark_sent_does_not_duplicate_the_outbox_file(
@@ -292,8 +302,9 @@ def test_crash_between_send_and_mark_sent_does_not_duplicate_the_outbox_file(
 def test_report_shape() -> None:
     report = DeliveryReport()
     assert report.ok
-    report.failures.append(("a@example.org", "boom"))
+    report.failures.append(Failure("a@example.org", "digest", "pending", "boom"))
     assert not report.ok
+    assert not DeliveryReport(stopped="deadline").ok
 
 
 def test_unwritable_outbox_raises_output_error(
@@ -348,11 +359,11 @@ def test_pending_dispatch_of_a_reader_who_unsubscribed_is_not_sent(
     handler, port = smtp_server
     settings = smtp_settings(make_settings, port)
     feeder.add("Bribery in ports", ("corruption",), T0)
-    handler.refuse.add("bob@example.org")
-    assert [f[0] for f in deliver_due(store, settings, T0).failures] == ["bob@example.org"]
+    handler.defer.add("bob@example.org")
+    assert [f.email for f in deliver_due(store, settings, T0).failures] == ["bob@example.org"]
     assert store.unsubscribe("bob@example.org", T0 + timedelta(minutes=5))
 
-    handler.refuse.clear()
+    handler.defer.clear()
     later = deliver_due(store, settings, T0 + timedelta(minutes=15))
     assert later.sent == []
     assert later.retried == 0
@@ -393,7 +404,11 @@ def test_a_run_that_loses_its_lease_stops_before_the_next_message(
         with pytest.raises(LeaseLostError, match="'deliver'"):
             deliver_due(store, settings, T0 + timedelta(minutes=1), checkpoint=checkpoint)
     assert len(outbox(settings)) == 1
-    assert store.dispatch_counts() == {"sent": 1, "pending": 0}  # nothing reserved after it
+    counts = store.dispatch_counts()
+    assert counts["sent"] == 1
+    assert counts["pending"] == 0  # nothing reserved after it
+
+
 def test_unicode_domain_goes_out_in_idna_form(
     store: SqlStore,
     feeder: Feeder,

@@ -6,15 +6,23 @@ import email
 import os
 from datetime import UTC, datetime
 from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from syndicator.config import SmtpSettings
-from syndicator.deliver.render import Renderer
+from syndicator.deliver.render import Rendered, Renderer
 from syndicator.deliver.tokens import TokenSigner
 from syndicator.deliver.transports import OutboxTransport, SmtpTransport
-from syndicator.errors import DeliveryError, OutputError
+from syndicator.errors import (
+    DeliveryError,
+    MessageRejected,
+    OutcomeUnknown,
+    OutputError,
+    RecipientRefused,
+    ServerUnavailable,
+)
 from syndicator.models import Item, StoredItem, Subscriber, Tagging
 
 from .conftest import Collecting, free_port
@@ -148,3 +156,99 @@ def test_smtp_starttls_required_but_not_offered(
     with SmtpTransport(settings) as transport, pytest.raises(DeliveryError, match="unavailable"):
         transport.send(rendered(renderer))
     assert handler.messages == []
+
+
+def quick(port: int, **overrides: float) -> SmtpSettings:
+    values: dict[str, float] = {"timeout": 1, "data_timeout": 1} | overrides
+    return SmtpSettings(host="127.0.0.1", port=port, security="none", **values)
+
+
+def test_smtp_failures_say_what_became_of_the_message(
+    smtp_server: tuple[Collecting, int], renderer: Renderer
+) -> None:
+    """Each answer maps to one outcome; only a refused sender ends the run's use of SMTP."""
+    handler, port = smtp_server
+    handler.defer.add("later@example.org")
+    handler.refuse.add("gone@example.org")
+    handler.data_reply["spam@example.org"] = "554 5.7.1 message refused"
+    with SmtpTransport(quick(port)) as transport:
+        with pytest.raises(DeliveryError, match="451") as deferred:
+            transport.send(rendered(renderer, "later@example.org", "<1@x>"))
+        assert type(deferred.value) is DeliveryError  # temporary: retried later
+        with pytest.raises(RecipientRefused, match="RCPT TO answered 550"):
+            transport.send(rendered(renderer, "gone@example.org", "<2@x>"))
+        with pytest.raises(MessageRejected, match="end of DATA answered 554"):
+            transport.send(rendered(renderer, "spam@example.org", "<3@x>"))
+        assert transport.unavailable is None
+        transport.send(rendered(renderer, "ann@example.org", "<4@x>"))  # same connection
+        handler.mail_reply = "550 5.7.1 relaying denied"
+        with pytest.raises(ServerUnavailable, match="MAIL FROM answered 550"):
+            transport.send(rendered(renderer, "bob@example.org", "<5@x>"))
+        assert transport.unavailable is not None
+        with pytest.raises(ServerUnavailable):
+            transport.send(rendered(renderer, "cy@example.org", "<6@x>"))
+    assert handler.mail_from == 5  # the last message never reached the server
+    assert [m.rcpt_tos for m in handler.messages] == [["ann@example.org"]]
+
+
+def test_smtp_no_answer_to_the_final_dot_is_an_unknown_outcome(
+    smtp_server: tuple[Collecting, int], renderer: Renderer
+) -> None:
+    handler, port = smtp_server
+    handler.data_delay = 3
+    with SmtpTransport(quick(port)) as transport, pytest.raises(OutcomeUnknown, match="dot"):
+        transport.send(rendered(renderer))
+    assert len(handler.messages) == 1  # it did arrive
+
+
+def test_smtp_waits_are_cut_to_the_time_left(
+    smtp_server: tuple[Collecting, int], renderer: Renderer
+) -> None:
+    """With 30 s allowed for the final dot but half a second left in the run, the run
+    does not wait for the server's answer after 3 s."""
+    handler, port = smtp_server
+    handler.data_delay = 3
+    with SmtpTransport(quick(port, data_timeout=30)) as transport, pytest.raises(OutcomeUnknown):
+        transport.send(rendered(renderer), time_left=0.5)
+
+
+def test_smtp_server_that_hangs_twice_is_not_tried_again(
+    smtp_server: tuple[Collecting, int], renderer: Renderer
+) -> None:
+    handler, port = smtp_server
+    handler.stall_rcpt = True
+    with SmtpTransport(quick(port)) as transport:
+        for n in (1, 2):
+            with pytest.raises(DeliveryError, match="no answer at RCPT TO") as hung:
+                transport.send(rendered(renderer, mid=f"<h{n}@x>"))
+            assert type(hung.value) is DeliveryError  # nothing was sent: temporary
+        assert transport.unavailable is not None
+        assert "stopped answering 2 times" in transport.unavailable
+        with pytest.raises(ServerUnavailable):
+            transport.send(rendered(renderer, mid="<h3@x>"))
+    assert handler.rcpt == 2
+
+
+def test_smtp_carries_the_message_byte_for_byte_with_dot_stuffing(
+    smtp_server: tuple[Collecting, int], renderer: Renderer
+) -> None:
+    """The transaction is ours now (not smtplib's send_message): lines starting with a dot
+    and non-ASCII text must arrive as rendered."""
+    handler, port = smtp_server
+    message = EmailMessage()
+    message["From"] = "news@example.org"
+    message["To"] = "ann@example.org"
+    message["Subject"] = "Коррупция"
+    message["Message-ID"] = "<dots@x>"
+    message.set_content(".hidden line\n..two dots\nend\n.\n")
+    sent = Rendered(
+        email="ann@example.org",
+        message=message,
+        envelope_from="news@example.org",
+        envelope_to="ann@example.org",
+    )
+    with SmtpTransport(quick(port)) as transport:
+        transport.send(sent)
+    (received,) = handler.messages
+    assert isinstance(received.content, bytes)
+    assert received.content.replace(b"\r\n", b"\n") == message.as_bytes()

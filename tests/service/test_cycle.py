@@ -223,7 +223,17 @@ def test_status_explain_and_retag(
     readers = {r["email"]: r for r in snapshot["subscribers"]}
     assert readers["ana@example.org"]["last_digest_at"] is not None
     assert readers["ana@example.org"]["digest_due"] is False
-    assert snapshot["messages"] == {"sent": 2, "pending": 0}
+    assert snapshot["messages"] == {
+        "sent": 2,
+        "pending": 0,
+        "unknown": 0,
+        "failed": 0,
+        "in_flight": 0,
+        "waiting": [],
+    }
+    assert readers["ana@example.org"]["bounces"] == 0
+    assert readers["ana@example.org"]["stopped_by_bounces"] is False
+    assert "2 sent, 0 pending retry, 0 outcome unknown, 0 failed" in status
 
     from syndicator.store import open_store
 

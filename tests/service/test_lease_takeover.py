@@ -168,7 +168,9 @@ def test_deliver_killed_while_sending_is_taken_over_at_once(
     assert message.rcpt_tos == ["ann@example.org"]
     store = open_store(store_url)
     try:
-        assert store.dispatch_counts() == {"sent": 1, "pending": 0}
+        counts = store.dispatch_counts()
+        assert counts["sent"] == 1
+        assert sum(counts.values()) == 1  # nothing pending, unknown or failed
         assert store.leases() == []
     finally:
         store.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
 from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store
+from syndicator.store.protocol import ERROR_CHARS
+from syndicator.store.schema import SCHEMA_VERSION
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -144,7 +146,14 @@ def test_ledger_sends_each_item_once_per_subscriber_and_kind(store: SqlStore) ->
     assert store.pending_dispatches() == []
     (state,) = store.subscriber_states()
     assert state.last_digest_at == NOW
-    assert store.dispatch_counts() == {"sent": 1, "pending": 0}
+    assert store.dispatch_counts() == {
+        "pending": 0,
+        "sending": 0,
+        "unknown": 0,
+        "resending": 0,
+        "sent": 1,
+        "failed": 0,
+    }
     later = store.unsent_items(
         "ana@example.org", ["corruption"], "alert", limit=10, since=NOW + timedelta(seconds=1)
     )
@@ -244,12 +253,11 @@ def test_key_uses_are_kept_per_process_and_forgotten_when_stale(store: SqlStore)
 def test_version_2_database_gains_the_key_fingerprints(store_url: str) -> None:
     first = open_store(store_url)
     with first.engine.begin() as conn:
-        conn.execute(text("DROP TABLE key_fingerprints"))
-        conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+        _back_to_version_2(conn)
     first.close()
     migrated = open_store(store_url)
     try:
-        assert migrated.schema_version == 3
+        assert migrated.schema_version == SCHEMA_VERSION
         migrated.record_key_use(key_use("a:1", "f1", NOW), NOW - timedelta(days=7))
         assert [u.signs for u in migrated.key_uses(NOW)] == ["f1"]
     finally:
@@ -299,20 +307,69 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _back_to_version_3(conn: Connection) -> None:
+    """Undo what version 4 added (the ledger's states, bounces), as version 3 wrote it."""
+    conn.execute(text("DROP INDEX ix_dispatches_state"))
+    for column in ("state", "attempts", "last_attempt_at", "last_error", "failed_at"):
+        conn.execute(text(f"ALTER TABLE dispatches DROP COLUMN {column}"))
+    conn.execute(text("CREATE INDEX ix_dispatches_pending ON dispatches (sent_at)"))
+    conn.execute(text("ALTER TABLE subscribers DROP COLUMN bounces"))
+    conn.execute(text("ALTER TABLE subscribers DROP COLUMN bounced_at"))
+    conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
+
+
+def _back_to_version_2(conn: Connection) -> None:
+    """Undo versions 4 and 3 (the key fingerprints), as version 2 wrote it."""
+    _back_to_version_3(conn)
+    conn.execute(text("DROP TABLE key_fingerprints"))
+    conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+
+
 def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> None:
     first = open_store(store_url)
     first.apply_collect(ok(item("1")), NOW)
     with first.engine.begin() as conn:  # turn it back into a version 1 database
+        _back_to_version_2(conn)
         conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
         conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
-        conn.execute(text("DROP TABLE key_fingerprints"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     first.close()
     migrated = open_store(store_url)
     try:
-        assert migrated.schema_version == 3
+        assert migrated.schema_version == SCHEMA_VERSION
         assert migrated.item_count() == 1
         assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
+    finally:
+        migrated.close()
+
+
+def test_version_3_database_migrates_keeping_the_ledger(store_url: str) -> None:
+    """v3 → v4: sent messages become ``sent``, unsent ones ``pending``; no bounces yet."""
+    first = open_store(store_url)
+    first.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    first.apply_collect(ok(item("1"), item("2")), NOW)
+    tag(first, ("corruption",))
+    one, two = first.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
+    sent = first.reserve_dispatch("a@x.org", "digest", [one.id], "<s@x>", NOW)
+    first.mark_sent(sent.id, NOW)
+    first.reserve_dispatch("a@x.org", "digest", [two.id], "<p@x>", NOW)
+    with first.engine.begin() as conn:
+        _back_to_version_3(conn)
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == SCHEMA_VERSION
+        counts = migrated.dispatch_counts()
+        assert (counts["sent"], counts["pending"]) == (1, 1)
+        (pending,) = migrated.pending_dispatches()
+        assert (pending.message_id, pending.state, pending.attempts) == ("<p@x>", "pending", 0)
+        (state,) = migrated.subscriber_states()
+        assert (state.bounces, state.bounced_at) == (0, None)
+        assert migrated.record_bounce("a@x.org", NOW) == 1
+        migrated.begin_attempt(pending.id, "sending", NOW)
+        migrated.mark_sent(pending.id, NOW)
+        assert migrated.dispatch_counts()["sent"] == 2
+        assert migrated.subscriber_states()[0].bounces == 0
     finally:
         migrated.close()
 
@@ -335,3 +392,57 @@ def test_cancelled_dispatch_releases_its_items(store: SqlStore) -> None:
     assert [s.id for s in store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)] == [
         stored.id
     ]
+
+
+def test_dispatch_states_attempts_and_bounded_errors(store: SqlStore) -> None:
+    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    store.apply_collect(ok(item("1")), NOW)
+    tag(store, ("corruption",))
+    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<d@x>", NOW)
+    assert (dispatch.state, dispatch.attempts, dispatch.last_error) == ("pending", 0, None)
+
+    store.begin_attempt(dispatch.id, "sending", NOW)
+    (found,) = store.pending_dispatches()
+    assert (found.state, found.attempts) == ("sending", 1)  # in flight: still to settle
+    store.record_failure(dispatch.id, "pending", "451 " + "x" * 2000, NOW)
+    (found,) = store.pending_dispatches()
+    assert found.state == "pending"
+    assert found.last_error is not None
+    assert len(found.last_error) == ERROR_CHARS
+    assert found.last_error.startswith("451 ")
+
+    store.begin_attempt(dispatch.id, "sending", NOW)
+    store.record_failure(dispatch.id, "unknown", "no answer after the final dot", NOW)
+    assert store.dispatch_counts()["unknown"] == 1
+    store.begin_attempt(dispatch.id, "resending", NOW)
+    (found,) = store.pending_dispatches()
+    assert (found.state, found.attempts) == ("resending", 3)
+    store.record_failure(dispatch.id, "failed", "outcome unknown twice", NOW)
+    assert store.pending_dispatches() == []
+    counts = store.dispatch_counts()
+    assert (counts["failed"], counts["unknown"], counts["sent"]) == (1, 0, 0)
+    # A failed message keeps its items: the next digest does not carry them again.
+    assert store.unsent_items("a@x.org", ["corruption"], "digest", limit=5) == []
+
+
+def test_bounces_count_in_a_row_until_a_delivery_or_a_resubscribe(store: SqlStore) -> None:
+    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    assert store.record_bounce("A@x.org", NOW) == 1
+    later = NOW + timedelta(days=1)
+    assert store.record_bounce("a@x.org", later) == 2
+    (state,) = store.subscriber_states()
+    assert (state.bounces, state.bounced_at) == (2, later)
+
+    store.apply_collect(ok(item("1")), NOW)
+    tag(store, ("corruption",))
+    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<b@x>", NOW)
+    store.mark_sent(dispatch.id, later)  # the address works after all
+    assert store.subscriber_states()[0].bounces == 0
+
+    assert store.record_bounce("a@x.org", later) == 1
+    assert store.resubscribe("a@x.org")
+    assert store.subscriber_states()[0].bounces == 0
+    with pytest.raises(StorageError, match=r"nobody@x\.org"):
+        store.record_bounce("nobody@x.org", NOW)
