@@ -5,10 +5,14 @@ Each test here names the defect it pins; each failed before the fix.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from collect_helpers import NOW, Script
@@ -17,12 +21,17 @@ from sqlalchemy import text
 
 from syndicator.cli import main
 from syndicator.collect import collect_sources, discover_feeds
+from syndicator.collect.feeds import parse_with_feedparser
+from syndicator.collect.parsed import ParseFailure
+from syndicator.collect.prolog import PROLOG_LIMIT, for_feedparser, scan_prolog
 from syndicator.collect.safety import odd_ipv4_spelling
 from syndicator.config import CollectSettings, FeedSource
 from syndicator.errors import SourceError
 from syndicator.models import CollectResult
 from syndicator.store import open_store
 from syndicator.text import ERROR_CHARS
+
+T = TypeVar("T")
 
 
 def collect(settings: CollectSettings, *sources: FeedSource) -> list[CollectResult]:
@@ -238,3 +247,150 @@ def test_sources_command_prints_a_bounded_line_for_an_old_unbounded_message(
     assert "GARBAGE-BODY" in listing  # the start of the message is still shown
     assert "\x1b" not in listing
     assert max(len(line) for line in listing.splitlines()) <= ERROR_CHARS + 40
+
+
+# ------------------------------------------- 13: declarations stripped wherever the prolog ends
+
+
+def laughs(levels: int, padding: str) -> bytes:
+    """A feed whose DTD declares a "billion laughs" entity of 10^(levels+1) characters,
+    placed after ``padding`` (which pushes it past the first 64 KiB)."""
+    names = [chr(ord("a") + k) for k in range(levels + 1)]
+    entities = f'<!ENTITY a "{"a" * 10}">' + "".join(
+        f'<!ENTITY {name} "{("&" + before + ";") * 10}">'
+        for before, name in itertools.pairwise(names)
+    )
+    top = names[-1]
+    return (
+        f'<?xml version="1.0"?>{padding}<!DOCTYPE rss [{entities}]>'
+        f'<rss version="2.0"><channel><title>Laughs &{top};</title>'
+        f"<item><title>Release &{top};</title><guid>1</guid>"
+        f"<description>Text &{top};</description></item></channel></rss>"
+    ).encode()
+
+
+PADDINGS = {
+    "comments": "<!--" + "x" * 70_000 + "-->",
+    "whitespace": "\n" * 70_000,
+    "instructions": "".join(f"<?pi {'y' * 1000}?>" for _ in range(70)),
+}
+
+
+def within(seconds: float, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(...)``, failing the test after ``seconds``: a parse that expands entities or
+    goes quadratic must fail it, not hang the suite (the stuck thread is abandoned)."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(work, *args, **kwargs).result(timeout=seconds)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def collect_guarded(settings: CollectSettings, source: FeedSource) -> CollectResult:
+    [result] = within(60, collect, settings, source)
+    return result
+
+
+@pytest.mark.parametrize("padding", sorted(PADDINGS))
+def test_dtd_after_the_first_64_kib_is_stripped_in_process(
+    server: Script, settings: CollectSettings, padding: str
+) -> None:
+    """Item 13: only the first 64 KiB were searched for a DTD. With ``parse_workers: 0``
+    this entity (10^6 characters, under expat's own amplification guard) was expanded
+    in the cycle's own process, 200,000 "a" kept as the item's text."""
+    server.add("/feed", laughs(5, PADDINGS[padding]), headers={"Content-Type": "application/xml"})
+    inline = settings.model_copy(update={"parse_workers": 0})
+    result = collect_guarded(inline, FeedSource(id="src", url=server.url("/feed")))
+    assert result.status == "ok", result.error_message
+    [item] = result.items
+    assert item.title.startswith("Release")
+    for text_ in (item.title, item.summary, item.content):
+        assert "aaaaaaaaaa" not in text_
+
+
+def test_billion_laughs_after_64_kib_never_expands(
+    server: Script, settings: CollectSettings
+) -> None:
+    server.add("/feed", laughs(9, PADDINGS["comments"]))
+    inline = settings.model_copy(update={"parse_workers": 0})
+    result = collect_guarded(inline, FeedSource(id="src", url=server.url("/feed")))
+    assert all("aaaaaaaaaa" not in i.title + i.summary + i.content for i in result.items)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_prolog_longer_than_the_bound_is_refused(
+    server: Script, settings: CollectSettings, workers: int
+) -> None:
+    """The same refusal in-process and in a parse worker."""
+    body = '<?xml version="1.0"?>' + "<!--" + "x" * PROLOG_LIMIT + "-->" + RSS.split("?>", 1)[1]
+    server.add("/feed", body)
+    chosen = settings.model_copy(update={"parse_workers": workers})
+    [result] = collect(chosen, FeedSource(id="src", url=server.url("/feed")))
+    assert result.error_class == "parse_error"
+    assert "prolog too long" in (result.error_message or "")
+
+
+def test_dtd_in_a_utf16_document_is_stripped(server: Script, settings: CollectSettings) -> None:
+    """A UTF-16 document is read as UTF-8 by the same scan, so its DTD goes too."""
+    body = laughs(5, PADDINGS["whitespace"]).decode()
+    body = body.replace('"1.0"?>', '"1.0" encoding="utf-16"?>')
+    server.add("/feed", body.encode("utf-16"), headers={"Content-Type": "text/xml; charset=utf-16"})
+    inline = settings.model_copy(update={"parse_workers": 0})
+    result = collect_guarded(inline, FeedSource(id="src", url=server.url("/feed")))
+    assert result.status == "ok", result.error_message
+    [item] = result.items
+    assert item.title.startswith("Release")
+    assert "aaaaaaaaaa" not in item.title + item.summary + item.content
+
+
+def test_prolog_scan_finds_every_declaration() -> None:
+    head = b'\xef\xbb\xbf<?xml version="1.0"\n encoding="utf-8"?>\n<!-- a <!DOCTYPE inside -->\n'
+    tricky = b'<!DOCTYPE rss SYSTEM "x>y" [<!ENTITY a "]>"><!-- ]> --><?pi ]> ?>]  >'
+    body = head + b"\n" * 100_000 + tricky + b"<!ENTITY stray 'z'>junk" + b"<rss/>"
+    prolog = scan_prolog(body)
+    assert prolog.subset
+    assert prolog.doctype is not None
+    assert body[prolog.doctype[0] : prolog.doctype[1]] == tricky
+    assert len(prolog.strays) == 1
+    assert body[prolog.end :] == b"<rss/>"
+    cleaned, _ = for_feedparser(body, "")
+    assert cleaned == b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?>\n<rss/>'
+
+
+def test_doctype_without_subset_is_kept_for_feedparser() -> None:
+    netscape = (
+        b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"\n'
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n\n<rss version="0.91"/>'
+    )
+    assert not scan_prolog(netscape).declares
+    cleaned, _ = for_feedparser(netscape, "")
+    assert cleaned == netscape.replace(b"\n\n", b"\n").replace(b'EN"\n', b'EN" ')
+
+
+def test_feedparser_never_sees_a_long_blank_prolog() -> None:
+    """feedparser's declaration search takes time quadratic in the prolog's blank lines
+    (70,000 took 50 s); it now gets the prolog reduced to one line."""
+    body = b'<?xml version="1.0"?>' + b"\n" * 500_000 + RSS.split("?>", 1)[1].encode()
+    cleaned, _ = for_feedparser(body, "application/rss+xml")
+    assert cleaned.count(b"\n") < 50
+    parsed = within(
+        30, parse_with_feedparser, body, {}, "http://x/", source_id="s", settings=CollectSettings()
+    )
+    assert len(parsed.items) == 2
+
+
+def test_plain_feed_is_handed_over_unchanged() -> None:
+    assert for_feedparser(b"<rss/>", "text/xml") == (b"<rss/>", "text/xml")
+    assert for_feedparser(b"\xef\xbb\xbf<rss/>", "") == (b"\xef\xbb\xbf<rss/>", "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "unterminated>]><rss/>',
+        b"<!DOCTYPE rss [<!ENTITY a 'x'>",
+    ],
+)
+def test_doctype_without_an_end_is_refused(body: bytes) -> None:
+    with pytest.raises(ParseFailure, match="DOCTYPE"):
+        scan_prolog(body)
