@@ -394,3 +394,62 @@ def test_plain_feed_is_handed_over_unchanged() -> None:
 def test_doctype_without_an_end_is_refused(body: bytes) -> None:
     with pytest.raises(ParseFailure, match="DOCTYPE"):
         scan_prolog(body)
+
+
+# ------------------------------------- 12: an update is a change a reader cares about
+
+
+def test_feed_that_embeds_the_time_is_not_republished_every_poll(
+    server: Script, settings: CollectSettings, tmp_path: Path
+) -> None:
+    """Item 12: each request stamps its own time into every entry (text, updated, link);
+    with no ETag, every poll counted every entry as updated (up to the cap of 24)."""
+    requests = itertools.count()
+    wording = {"text": "Customs seized 3 tonnes of cocaine in the port."}
+
+    def stamped(h: BaseHTTPRequestHandler) -> None:
+        moment = NOW + timedelta(minutes=7 * next(requests), seconds=13)
+        clock, iso, epoch = f"{moment:%H:%M:%S}", moment.isoformat(), int(moment.timestamp())
+        entries = "".join(
+            f"<entry><title>Release {n}</title><id>urn:release:{n}</id>"
+            f'<link href="https://agency.example/press/{n}?utm_source=feed&amp;t={epoch}"/>'
+            f"<published>2026-01-0{n}T09:00:00Z</published><updated>{iso}</updated>"
+            f'<summary type="html">&lt;p&gt;{wording["text"] if n == 1 else "Other news."}'
+            f"&lt;/p&gt;&lt;p&gt;Page generated at {clock}, {epoch % 997} views.&lt;/p&gt;"
+            "</summary></entry>"
+            for n in (1, 2, 3)
+        )
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Agency</title><id>urn:agency</id><updated>{iso}</updated>{entries}</feed>"
+        ).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/atom+xml")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    server.routes["/feed"] = stamped
+    source = FeedSource(id="agency", url=server.url("/feed"))
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+
+    def poll(hours: int) -> tuple[int, int]:
+        now = NOW + timedelta(hours=hours)
+        [result] = collect_sources([source], {}, settings, now, force=True)
+        assert result.status == "ok", result.error_message
+        counts = store.apply_collect(result, now)
+        return counts.new, counts.updated
+
+    try:
+        assert poll(0) == (3, 0)
+        assert poll(1) == (0, 0)
+        assert poll(2) == (0, 0)
+        wording["text"] = "Customs seized 4 tonnes of cocaine in the port."
+        assert poll(3) == (0, 1)
+        assert poll(4) == (0, 0)
+        stored = store.items_needing_tags("never-tagged")
+        [changed] = [s for s in stored if s.item.title == "Release 1"]
+        assert "4 tonnes" in changed.item.summary
+        assert changed.last_changed_at == NOW + timedelta(hours=3)
+    finally:
+        store.close()
