@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from syndicator.text import bounded_error
+
 FetchStatus = Literal["ok", "not_modified", "error"]
 Cadence = Literal["daily", "weekly"]
 TagOrigin = Literal["auto", "manual"]
@@ -82,6 +84,11 @@ class SourceState:
     permanent_url: str | None = None
     """Where a consistent 301/308 moved the source; used instead of the configured URL."""
 
+    def __post_init__(self) -> None:
+        # A message stored by an older version may be unbounded: bound it on the way out.
+        if self.error_message is not None:
+            object.__setattr__(self, "error_message", bounded_error(self.error_message))
+
 
 @dataclass(frozen=True, slots=True)
 class CollectResult:
@@ -106,6 +113,14 @@ class CollectResult:
     location: str | None = None
     """The configured URL or folder path this result was collected for; the store keeps it
     as ``SourceState.url`` so that pointing a source elsewhere resets its schedule."""
+
+    def __post_init__(self) -> None:
+        # The one place messages are bounded (see syndicator.text.bounded_error): every
+        # result passes here before it is logged, printed or stored.
+        if self.error_message is not None:
+            object.__setattr__(self, "error_message", bounded_error(self.error_message))
+        if self.warnings:
+            object.__setattr__(self, "warnings", tuple(bounded_error(w) for w in self.warnings))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,9 @@ EXCERPT_CHARS = 400
 
 SAFE_SCHEMES = frozenset({"http", "https"})
 
+ERROR_CHARS = 500
+"""Longest error message or warning we keep, log or print (a line an operator can read)."""
+
 
 def clean(text: str) -> str:
     """``text`` without the characters XML cannot carry (and C1 controls)."""
@@ -72,6 +75,14 @@ def header_value(text: str, limit: int | None = None) -> str:
     visible = clean(_LINE_BREAKS.sub(" ", text))
     visible = "".join(c for c in visible if unicodedata.category(c) != "Cf")
     return one_line(visible.replace(ENCODED_WORD_START, "= ?"), limit)
+
+
+def bounded_error(message: str) -> str:
+    """An error message fit to store and print: one line, no control characters, at most
+    :data:`ERROR_CHARS` long. Messages can carry text a remote server chose (a garbled
+    status line, an exception quoting what it failed on); none may flood a terminal,
+    a log line or the sources table, or move a terminal's cursor."""
+    return one_line(message, ERROR_CHARS)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from syndicator.collect import schedule
+from syndicator.collect.clock import Clock, ElapsedClock
 from syndicator.collect.folder import FolderError, scan_folder
 from syndicator.collect.http import FEED_ACCEPT, Fetcher, FetchError, Response
 from syndicator.collect.pages import add_full_text, collect_page
@@ -29,7 +30,13 @@ log = logging.getLogger("syndicator.collect")
 
 
 class Cycle:
-    """The shared machinery of one cycle: settings, clock, randomness, HTTP client, parser."""
+    """The shared machinery of one cycle: settings, clock, randomness, HTTP client, parser.
+
+    ``now`` is when the cycle began (what decided which sources are due);
+    ``clock`` tells the time since, on the same scale. Next-fetch times count
+    from the moment each answer arrived (``Response.received_at``), or, for a
+    failure without an answer, from when the failure was seen.
+    """
 
     def __init__(
         self,
@@ -39,9 +46,11 @@ class Cycle:
         parser: FeedParser,
         rng: random.Random,
         known: Mapping[str, frozenset[str]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
+        self.clock: Clock = clock if clock is not None else ElapsedClock(now)
         self.fetcher = fetcher
         self.parser = parser
         self.rng = rng
@@ -63,13 +72,16 @@ class Cycle:
         http_status: int | None = None,
         headers: Mapping[str, str] | None = None,
         permanent_url: str | None = None,
+        at: datetime | None = None,
     ) -> CollectResult:
+        """An error result; ``at`` is when the answer arrived (default: the clock's now)."""
         if error_class == "gone":
             next_at = None
         else:
-            wait = schedule.retry_after(headers or {}, self.now)
+            at = at if at is not None else self.clock()
+            wait = schedule.retry_after(headers or {}, at)
             next_at = schedule.next_after_failure(
-                self.now,
+                at,
                 schedule.interval(source, self.settings),
                 self.settings,
                 self.rng,
@@ -104,18 +116,19 @@ class Cycle:
                 last_modified=response.headers.get("last-modified"),
             ),
             http_status=response.status,
-            next_fetch_at=self.success_time(source, response.headers),
+            next_fetch_at=self.success_time(source, response.headers, response.received_at),
             permanent_url=response.permanent_url,
             warnings=tuple(warnings),
         )
 
-    def success_time(self, source: AnySource, headers: Mapping[str, str]) -> datetime:
+    def success_time(self, source: AnySource, headers: Mapping[str, str], at: datetime) -> datetime:
+        """The next fetch after a success whose answer arrived ``at``."""
         return schedule.next_after_success(
-            self.now,
+            at,
             schedule.interval(source, self.settings),
             self.settings,
             self.rng,
-            schedule.cache_lifetime(headers, self.now),
+            schedule.cache_lifetime(headers, at),
         )
 
     # ------------------------------------------------------------------ sources
@@ -155,7 +168,7 @@ class Cycle:
             source_id=source.id,
             status="ok",
             items=scan.items,
-            next_fetch_at=self.success_time(source, {}),
+            next_fetch_at=self.success_time(source, {}, self.clock()),
             warnings=scan.warnings,
         )
 
@@ -178,7 +191,7 @@ class Cycle:
                 status="not_modified",
                 caching=caching,
                 http_status=304,
-                next_fetch_at=self.success_time(source, response.headers),
+                next_fetch_at=self.success_time(source, response.headers, response.received_at),
                 permanent_url=permanent,
             )
         if response.status == 410:
@@ -189,6 +202,7 @@ class Cycle:
                 f"{response.url} answered 410 Gone; it will not be fetched again",
                 http_status=410,
                 permanent_url=permanent,
+                at=response.received_at,
             )
         if not 200 <= response.status < 300:
             return None, self.error(
@@ -199,6 +213,7 @@ class Cycle:
                 http_status=response.status,
                 headers=response.headers,
                 permanent_url=permanent,
+                at=response.received_at,
             )
         return response, None
 
@@ -247,8 +262,9 @@ async def collect_all(
     own_parser = parser is None
     feed_parser = parser if parser is not None else FeedParser.from_settings(settings)
     try:
-        async with Fetcher(settings) as fetcher:
-            cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random(), known)
+        clock = ElapsedClock(now)
+        async with Fetcher(settings, clock) as fetcher:
+            cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random(), known, clock)
             results = await asyncio.gather(*(cycle.collect(s, states.get(s.id)) for s in due))
     finally:
         if own_parser:

@@ -15,19 +15,18 @@ change when the feed moves; this reader keeps the guid as written.
 from __future__ import annotations
 
 import copy
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from syndicator.collect.dates import parse_date
 from syndicator.collect.entries import RawEntry
+from syndicator.collect.prolog import scan_prolog
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 XML = "{http://www.w3.org/XML/1998/namespace}"
-_RISKY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 RSS_ITEM_TAGS = frozenset(
     {"title", "link", "description", "guid", "pubDate", "author", "category", "comments",
      "enclosure", "source"}
@@ -71,8 +70,11 @@ def _text(node: ET.Element | None) -> str:
 
 def read_fast(body: bytes, url: str) -> FastFeed | None:
     """RSS 2.0 / Atom 1.0 entries, or None when feedparser should decide."""
-    if b"\x00" in body[:512] or _RISKY.search(body[:65536]):
-        return None  # UTF-16/32 (where the DOCTYPE check cannot see) or a DTD: feedparser
+    if b"\x00" in body[:512]:
+        return None  # UTF-16/32: feedparser (after scan_prolog has looked at it)
+    prolog = scan_prolog(body)  # to the root element, however far (ParseFailure if too far)
+    if prolog.doctype is not None or prolog.declares:
+        return None  # a DTD: feedparser, once its declarations are stripped
     try:
         root = ET.fromstring(body)  # noqa: S314 - no DTD (checked above), so no entities
     except (ET.ParseError, ValueError, LookupError):  # LookupError: unknown declared encoding

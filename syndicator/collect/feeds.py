@@ -1,9 +1,10 @@
 """Feed bytes → Items: RSS 0.9x/1.0/2.0, Atom, RDF via feedparser; JSON Feed ourselves.
 
 feedparser gets bytes (never a URL, so it never fetches anything itself) plus
-the response headers, after internal DTD subsets are removed: entity
-declarations are how "billion laughs" and external-entity attacks start, and
-real feeds do not need them. Its dicts are turned into Items right here.
+the response headers, after the prolog is reduced to what it needs
+(:func:`syndicator.collect.prolog.for_feedparser`): entity declarations are how
+"billion laughs" and external-entity attacks start, and real feeds do not need
+them. Its dicts are turned into Items right here.
 """
 
 from __future__ import annotations
@@ -21,23 +22,13 @@ from syndicator.collect.fastfeed import read_fast
 from syndicator.collect.jsonfeed import looks_like_json, parse_json_feed
 from syndicator.collect.normalize import single_line
 from syndicator.collect.parsed import ParsedFeed, ParseFailure
+from syndicator.collect.prolog import for_feedparser
 from syndicator.config import CollectSettings
 
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.S | re.I)
-_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.I)
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def strip_dtd(body: bytes) -> bytes:
-    """Remove internal DTD subsets and stray entity declarations."""
-    head = body[:65536]
-    if b"<!" not in head:
-        return body
-    cleaned = _ENTITY.sub(b"", _DOCTYPE_SUBSET.sub(b"", head, count=1))
-    return cleaned + body[65536:]
 
 
 def _content_type(headers: Mapping[str, str]) -> str:
@@ -133,11 +124,14 @@ def parse_with_feedparser(
 ) -> ParsedFeed:
     """The reference path: feedparser on the DTD-stripped bytes, lenient with broken XML."""
     content_type = _content_type(headers)
+    cleaned, parser_type = for_feedparser(body, content_type)
     response_headers = {k.lower(): v for k, v in headers.items()}
     response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # already decoded by our client
+    if parser_type:
+        response_headers["content-type"] = parser_type
     parsed = feedparser.parse(
-        io.BytesIO(strip_dtd(body)),
+        io.BytesIO(cleaned),
         response_headers=response_headers,
         sanitize_html=False,
         resolve_relative_uris=False,

@@ -19,16 +19,19 @@ becomes a :class:`FetchError` with a stable ``error_class``:
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
 from syndicator import __version__
+from syndicator.collect.clock import Clock, wall_clock
 from syndicator.collect.decode import BoundedDecoder, TooLarge, UnsupportedEncoding
 from syndicator.collect.safety import (
     AddressPolicy,
@@ -36,6 +39,7 @@ from syndicator.collect.safety import (
     DetachedResolver,
     GuardedResolver,
     ip_literal,
+    odd_ipv4_spelling,
 )
 from syndicator.config import CollectSettings
 from syndicator.models import Caching
@@ -68,11 +72,16 @@ class FetchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A final (non-redirect) response; ``body`` is decoded and read only for 2xx."""
+    """A final (non-redirect) response; ``body`` is decoded and read only for 2xx.
+
+    ``received_at`` is when its status line and headers arrived (the fetcher's
+    clock): a Retry-After or max-age counts from then, not from the cycle's start.
+    """
 
     url: str
     status: int
     headers: Mapping[str, str]
+    received_at: datetime
     body: bytes = b""
     permanent_url: str | None = None
 
@@ -127,8 +136,10 @@ def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
 class Fetcher:
     """An aiohttp session with our limits; use as ``async with Fetcher(settings) as f``."""
 
-    def __init__(self, settings: CollectSettings) -> None:
+    def __init__(self, settings: CollectSettings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock if clock is not None else wall_clock()
+        """Stamps each response's ``received_at``; the cycle passes its own."""
         self.policy = AddressPolicy.from_settings(settings.allow_networks)
         self._global = asyncio.Semaphore(settings.concurrency)
         self._gates: dict[str, HostGate] = {}
@@ -175,7 +186,8 @@ class Fetcher:
         return gate
 
     def check_url(self, url: str) -> str:
-        """Refuse non-HTTP schemes and non-public IP literals before any connection."""
+        """Refuse non-HTTP schemes, non-public IP literals and numeric address spellings
+        (``http://2130706433/``) before any connection, at every hop."""
         try:
             parts = urlsplit(url)
             host = parts.hostname
@@ -185,6 +197,15 @@ class Fetcher:
             raise FetchError("blocked_address", f"refusing non-HTTP URL {url} (http/https only)")
         if not host:
             raise FetchError("http_error", f"URL without a host: {url!r}")
+        odd = odd_ipv4_spelling(host)
+        if odd is not None:
+            # Refused whatever the allow-list says: it names addresses in dotted decimal,
+            # and no genuine feed spells its address this way.
+            raise FetchError(
+                "blocked_address",
+                f"refusing {url}: host {host} is the IPv4 address {odd} in a "
+                "non-standard numeric spelling",
+            )
         literal = ip_literal(host)
         if literal is not None and not self.policy.address_allowed(literal):
             raise FetchError(
@@ -241,13 +262,7 @@ class Fetcher:
                 seen.append(target)
                 current = target
                 continue
-            return Response(
-                url=current,
-                status=response.status,
-                headers=response.headers,
-                body=response.body,
-                permanent_url=permanent,
-            )
+            return replace(response, url=current, permanent_url=permanent)
         raise FetchError(
             "http_error",
             f"too many redirects (more than {self.settings.max_redirects}) from {url}",
@@ -260,12 +275,15 @@ class Fetcher:
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
-                    got = _lower_headers(resp.headers)
-                    if not 200 <= resp.status < 300:
-                        return Response(url=url, status=resp.status, headers=got)
-                    return Response(
-                        url=url, status=resp.status, headers=got, body=await self._read(resp, url)
+                    answer = Response(
+                        url=url,
+                        status=resp.status,
+                        headers=_lower_headers(resp.headers),
+                        received_at=self.clock(),
                     )
+                    if not 200 <= resp.status < 300:
+                        return answer
+                    return replace(answer, body=await self._read(resp, url))
         except aiohttp.ConnectionTimeoutError:
             host = urlsplit(url).hostname or ""
             if self._resolver is not None and self._resolver.resolving(host):
@@ -297,6 +315,11 @@ class Fetcher:
             raise _connector_error(url, exc) from None
         except aiohttp.InvalidURL as exc:
             raise FetchError("http_error", f"invalid URL {url!r}: {exc}") from None
+        except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
+            raise FetchError(
+                "connection_error",
+                f"{url} sent a malformed HTTP response ({protocol_reason(exc)})",
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
             detail = str(exc) or type(exc).__name__
             raise FetchError("connection_error", f"connection to {url} failed: {detail}") from None
@@ -327,6 +350,22 @@ class Fetcher:
         except UnsupportedEncoding as exc:
             raise FetchError("http_error", f"cannot decode body of {url}: {exc}") from None
         return b"".join(parts)
+
+
+_QUOTED = re.compile(r"\n|\bb?['\"]|<")
+
+
+def protocol_reason(exc: aiohttp.ClientError) -> str:
+    """What was wrong with a response, without the bytes aiohttp quotes.
+
+    aiohttp's parser errors quote what they choked on: the "status line" of a
+    response that followed a body longer than its Content-Length is the rest of
+    that body (hundreds of kilobytes of it). Only the reason before the quote
+    is kept, e.g. "Bad status line" or "Got more than 8190 bytes when reading".
+    """
+    message = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    reason = _QUOTED.split(str(message), maxsplit=1)[0].strip(" :,=")
+    return reason[:200] or type(exc).__name__
 
 
 def _connector_error(url: str, exc: aiohttp.ClientConnectorError) -> FetchError:

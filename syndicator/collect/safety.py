@@ -17,6 +17,7 @@ import asyncio
 import collections
 import functools
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,27 @@ def ip_literal(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
+        return None
+
+
+_NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+def odd_ipv4_spelling(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a host names in a legacy numeric spelling, else None.
+
+    ``2130706433``, ``0x7f000001``, ``017700000001``, ``127.1`` and ``0177.0.0.1``
+    all mean 127.0.0.1 to the C library (``inet_aton``, which ``getaddrinfo``
+    uses), but neither :mod:`ipaddress` nor an allow-list written in dotted
+    decimal recognises them: they are the classic way to slip an internal
+    address past an address filter. We ask ``inet_aton`` itself, so we read
+    them exactly as a connect would. Standard dotted decimal is not "odd".
+    """
+    if not _NUMERIC_HOST.fullmatch(host) or ip_literal(host) is not None:
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host.removesuffix(".")))
+    except (OSError, ValueError):
         return None
 
 

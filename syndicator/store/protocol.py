@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from syndicator import text
 from syndicator.models import CollectResult, SourceState, StoredItem, Subscriber, TagResult
 
 DeliveryKind = Literal["digest", "alert"]
@@ -39,8 +40,8 @@ DISPATCH_STATES: tuple[DispatchState, ...] = (
     "sent",
     "failed",
 )
-ERROR_CHARS = 500
-"""Length kept of a dispatch's last error: enough for an SMTP reply, bounded for the table."""
+ERROR_CHARS = text.ERROR_CHARS
+"""Length kept of a dispatch's last error: the bound of every stored error message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +126,16 @@ class Storage(Protocol):
     def apply_collect(self, result: CollectResult, now: datetime) -> ApplyCounts:
         """Store a collect result: upsert its items and the source's new state together.
 
-        An item is keyed by (source id, identity). A known item whose content hash
-        changed is updated in place (``last_changed_at`` = now, tags to be redone);
-        an unchanged one is left alone. Items already stored but absent from the
-        result are kept. On an error result only the source state changes.
+        An item is keyed by (source id, identity). A known item is updated in place
+        (``last_changed_at`` = now, tags to be redone, counted in ``updated``) only
+        when what a reader cares about changed: its title, its link or its text,
+        with volatile spans (times, counters, tracking parameters) and the
+        publisher's ``updated`` date ignored (:mod:`syndicator.store.changes`).
+        Past 24 polls in a row that each changed an item, at most one change a day
+        is taken. A hash stored by an older rule is replaced without counting as an
+        update. Anything else is left alone (``unchanged``). Items already stored
+        but absent from the result are kept. On an error result only the source
+        state changes.
         """
         ...
 

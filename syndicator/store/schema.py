@@ -72,7 +72,7 @@ items = Table(
     Column("last_changed_at", UTCDateTime, nullable=False),
     Column("sort_at", UTCDateTime, nullable=False),
     Column("content_hash", String(80), nullable=False),
-    # v2: consecutive changes of the hash alone (publisher's updated date unchanged).
+    # v2: polls in a row that changed the item (store/changes.py rations churn with it).
     Column("hash_only_changes", Integer, nullable=False, default=0),
     # What the tagger last saw: re-tag when the content or the tagger changed.
     Column("tagged_hash", String(80)),

@@ -7,10 +7,9 @@ SQL; every driver error is translated into :class:`StorageError` here.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -46,11 +45,11 @@ from syndicator.models import (
     TagResult,
     sort_moment,
 )
+from syndicator.store import changes
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
 from syndicator.store.protocol import (
     DISPATCH_STATES,
-    ERROR_CHARS,
     ApplyCounts,
     DeliveryKind,
     Dispatch,
@@ -59,33 +58,14 @@ from syndicator.store.protocol import (
     LeaseRecord,
     SubscriberState,
 )
+from syndicator.text import bounded_error
 
-HASH_VERSION = "1"
 MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating PostgreSQL
-HASH_ONLY_UPDATE_CAP = 24
-"""Changes of the content hash alone (the publisher's updated date unchanged) accepted in a
-row: a page that embeds the current time would otherwise count as updated every cycle."""
 
 
 def content_hash(item: Item) -> str:
-    """A versioned hash of what a reader sees of an item.
-
-    Volatile things (fetch time, the feed's own dates of generation) are left out
-    so that an unchanged release never counts as updated.
-    """
-    payload = {
-        "title": item.title,
-        "link": item.link,
-        "summary": item.summary,
-        "content": item.content,
-        "published_at": item.published_at.isoformat() if item.published_at else None,
-        "author": item.author,
-        "declared_topics": list(item.declared_topics),
-    }
-    digest = hashlib.sha256(
-        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    ).hexdigest()
-    return f"{HASH_VERSION}:{digest}"
+    """The versioned hash of what a reader cares about in an item (see store/changes.py)."""
+    return changes.content_hash(item.title, item.link, item.summary, item.content)
 
 
 def normalise_url(url: str) -> str:
@@ -200,39 +180,23 @@ class SqlStore:
     def _upsert_items(
         self, conn: Connection, source_id: str, items: Sequence[Item], now: datetime
     ) -> ApplyCounts:
+        """Insert new items; update, leave or ration known ones by :func:`changes.decide`."""
         unique: dict[str, Item] = {}
         for item in items:
             unique.setdefault(item.identity, item)  # the first of duplicate ids in a feed wins
         if not unique:
             return ApplyCounts()
-        known: dict[str, Row[Any]] = {}
-        identities = list(unique)
         c = t.items.c
-        for start in range(0, len(identities), 500):
-            chunk = identities[start : start + 500]
-            rows = conn.execute(
-                select(
-                    c.id,
-                    c.identity,
-                    c.content_hash,
-                    c.first_seen_at,
-                    c.updated_at,
-                    c.hash_only_changes,
-                )
-                .where(c.source_id == source_id)
-                .where(c.identity.in_(chunk))
-            ).all()
-            known.update({r.identity: r for r in rows})
+        known = self._known_items(conn, source_id, list(unique))
         new = updated = unchanged = 0
         inserts: list[dict[str, Any]] = []
         for identity, item in unique.items():
             digest = content_hash(item)
-            fields = _item_fields(item)
             stored = known.get(identity)
             if stored is None:
                 inserts.append(
                     {
-                        **fields,
+                        **_item_fields(item),
                         "source_id": source_id,
                         "identity": identity,
                         "content_hash": digest,
@@ -244,28 +208,84 @@ class SqlStore:
                 )
                 new += 1
                 continue
-            if stored.content_hash == digest:
-                unchanged += 1
-                continue
-            republished = item.updated_at is not None and item.updated_at != stored.updated_at
-            if not republished and stored.hash_only_changes >= HASH_ONLY_UPDATE_CAP:
-                unchanged += 1  # churn, not news: keep what we have
-                continue
-            conn.execute(
-                update(t.items)
-                .where(c.id == stored.id)
-                .values(
-                    **fields,
-                    content_hash=digest,
-                    last_changed_at=now,
-                    sort_at=sort_moment(item.published_at, stored.first_seen_at),
-                    hash_only_changes=0 if republished else stored.hash_only_changes + 1,
-                )
+            decision = changes.decide(
+                stored_hash=stored.content_hash,
+                baseline=stored.baseline,
+                changes=stored.hash_only_changes,
+                last_changed_at=stored.last_changed_at,
+                fresh_hash=digest,
+                now=now,
             )
-            updated += 1
+            values: dict[str, Any] = {}
+            if decision.verdict == "updated":
+                updated += 1
+                values = {
+                    **_item_fields(item),
+                    "last_changed_at": now,
+                    "sort_at": sort_moment(item.published_at, stored.first_seen_at),
+                }
+            else:
+                unchanged += 1
+            if decision.content_hash is not None:
+                values["content_hash"] = decision.content_hash
+                if decision.verdict != "updated" and stored.tagged_hash == stored.content_hash:
+                    # A new hash of the same content: the tags still describe it.
+                    values["tagged_hash"] = decision.content_hash
+            if decision.changes != stored.hash_only_changes:
+                values["hash_only_changes"] = decision.changes
+            if values:
+                conn.execute(update(t.items).where(c.id == stored.id).values(**values))
         if inserts:
             conn.execute(insert(t.items), inserts)
         return ApplyCounts(new=new, updated=updated, unchanged=unchanged)
+
+    def _known_items(
+        self, conn: Connection, source_id: str, identities: list[str]
+    ) -> dict[str, _Known]:
+        """The stored items of ``identities``, each with its hash under the current rule.
+
+        Only items hashed by an older rule have their fields read, to hash them anew.
+        """
+        c = t.items.c
+        rows: list[Row[Any]] = []
+        for start in range(0, len(identities), 500):
+            chunk = identities[start : start + 500]
+            rows.extend(
+                conn.execute(
+                    select(
+                        c.id,
+                        c.identity,
+                        c.content_hash,
+                        c.tagged_hash,
+                        c.first_seen_at,
+                        c.last_changed_at,
+                        c.hash_only_changes,
+                    )
+                    .where(c.source_id == source_id)
+                    .where(c.identity.in_(chunk))
+                )
+            )
+        old = [r.id for r in rows if not changes.is_current(r.content_hash)]
+        rehashed: dict[int, str] = {}
+        for start in range(0, len(old), 500):
+            for r in conn.execute(
+                select(c.id, c.title, c.link, c.summary, c.content).where(
+                    c.id.in_(old[start : start + 500])
+                )
+            ):
+                rehashed[r.id] = changes.content_hash(r.title, r.link, r.summary, r.content)
+        return {
+            r.identity: _Known(
+                id=r.id,
+                content_hash=r.content_hash,
+                baseline=rehashed.get(r.id, r.content_hash),
+                tagged_hash=r.tagged_hash,
+                first_seen_at=r.first_seen_at,
+                last_changed_at=r.last_changed_at,
+                hash_only_changes=r.hash_only_changes,
+            )
+            for r in rows
+        }
 
     def _update_source(self, conn: Connection, result: CollectResult, now: datetime) -> None:
         row = conn.execute(select(t.sources).where(t.sources.c.id == result.source_id)).first()
@@ -693,7 +713,7 @@ class SqlStore:
         error: str,
         now: datetime,
     ) -> None:
-        values: dict[str, Any] = {"state": state, "last_error": error[:ERROR_CHARS]}
+        values: dict[str, Any] = {"state": state, "last_error": bounded_error(error)}
         if state == "failed":
             values["failed_at"] = now
         with self._tx() as conn:
@@ -877,6 +897,21 @@ class SqlStore:
                 return None
             conn.execute(delete(t.leases).where(c.name == name))
         return LeaseRecord(row.name, row.holder, row.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the upsert rule needs of a stored item."""
+
+    id: int
+    content_hash: str
+    baseline: str
+    """Its hash under the current rule (recomputed when stored by an older one)."""
+    tagged_hash: str | None
+    first_seen_at: datetime
+    last_changed_at: datetime
+    hash_only_changes: int
+    """Polls in a row that changed it (the column's name is older than the rule)."""
 
 
 def _item_fields(item: Item) -> dict[str, Any]:

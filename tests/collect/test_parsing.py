@@ -12,9 +12,10 @@ from collect_helpers import hang_parse, hog_parse
 from feeds_data import ATOM, RSS, rss_items
 
 from syndicator.collect.fastfeed import read_fast
-from syndicator.collect.feeds import parse_feed, parse_with_feedparser, strip_dtd
+from syndicator.collect.feeds import parse_feed, parse_with_feedparser
 from syndicator.collect.parsed import ParseFailure
 from syndicator.collect.parsing import FeedParser
+from syndicator.collect.prolog import for_feedparser
 from syndicator.config import CollectSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -79,7 +80,7 @@ def test_broken_xml_is_read_leniently_with_a_warning() -> None:
 
 def test_internal_dtd_subset_is_stripped() -> None:
     body = b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY x SYSTEM "file:///etc/passwd">\n]>\n<rss/>'
-    cleaned = strip_dtd(body)
+    cleaned, _ = for_feedparser(body, "")
     assert b"ENTITY" not in cleaned
     assert b"passwd" not in cleaned
 

@@ -284,19 +284,60 @@ def test_unreachable_database_is_a_storage_error(tmp_path: object) -> None:
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
 
 
-def test_hash_only_changes_are_capped_until_the_publisher_updates(store: SqlStore) -> None:
-    from syndicator.store.sql import HASH_ONLY_UPDATE_CAP
-
-    stamp = NOW - timedelta(days=1)
-    updates = 0
-    for n in range(HASH_ONLY_UPDATE_CAP + 5):  # a page that embeds "now" in its body
-        counts = store.apply_collect(ok(item("1", summary=f"at {n}", updated_at=stamp)), NOW)
-        updates += counts.updated
-    assert updates == HASH_ONLY_UPDATE_CAP  # the first run inserted; then the cap holds
-    republished = ok(item("1", summary="real news", updated_at=stamp + timedelta(hours=1)))
-    assert store.apply_collect(republished, NOW).updated == 1
+def test_changes_a_reader_does_not_see_are_not_updates(store: SqlStore) -> None:
+    """A page that stamps "now" into its text, its link and its updated date: unchanged."""
+    for n in range(3):
+        stamp = NOW + timedelta(minutes=n)
+        fresh = item(
+            "1",
+            summary=f"Customs seized cocaine. Page generated at 16:0{n}:22, {n * 7} views.",
+            link=f"https://x.example/1?utm_source=rss&t=17672256{n}0",
+            updated_at=stamp,
+        )
+        counts = store.apply_collect(ok(fresh), stamp)
+        assert (counts.new, counts.updated) == ((1, 0) if n == 0 else (0, 0))
+    edited = item("1", summary="Customs seized heroin. Page generated at 16:09:22, 99 views.")
+    assert store.apply_collect(ok(edited), NOW + timedelta(hours=1)).updated == 1
     (stored,) = store.items_needing_tags("v1")
-    assert stored.item.summary == "real news"
+    assert stored.item.summary.startswith("Customs seized heroin.")
+    assert stored.last_changed_at == NOW + timedelta(hours=1)
+
+
+def test_churn_is_capped_then_rationed_and_a_quiet_poll_ends_it(store: SqlStore) -> None:
+    """Changes normalisation cannot see (a random token here): 24 in a row, then one a day."""
+    from syndicator.store.changes import CHURN_CAP
+
+    updates = 0
+    for n in range(CHURN_CAP + 5):
+        counts = store.apply_collect(ok(item("1", summary=f"token {n:x}q")), NOW)
+        updates += counts.updated
+    assert updates == CHURN_CAP  # the first poll inserted
+    assert store.apply_collect(ok(item("1", summary="real news")), NOW).updated == 0
+    tomorrow = NOW + timedelta(days=1)
+    assert store.apply_collect(ok(item("1", summary="real news")), tomorrow).updated == 1
+    assert store.apply_collect(ok(item("1", summary="real news")), tomorrow).unchanged == 1
+    # one poll without a change ended the run: changes are taken at once again
+    assert store.apply_collect(ok(item("1", summary="more news")), tomorrow).updated == 1
+
+
+def test_hashes_of_an_older_rule_are_replaced_without_an_update(store: SqlStore) -> None:
+    """Upgrading must not make every stored item look updated (republished, re-tagged)."""
+    store.apply_collect(ok(item("1", summary="Seized at 10:00"), item("2", summary="Two")), NOW)
+    tag(store, ("corruption",))
+    with store.engine.begin() as conn:  # what the previous rule (version 1) stored
+        conn.execute(text("UPDATE items SET content_hash = '1:' || identity"))
+        conn.execute(text("UPDATE items SET tagged_hash = content_hash"))
+    later = NOW + timedelta(hours=1)
+    counts = store.apply_collect(
+        ok(item("1", summary="Seized at 11:30"), item("2", summary="Two, edited")), later
+    )
+    assert (counts.updated, counts.unchanged) == (1, 1)  # only the real edit
+    (retag,) = store.items_needing_tags("v1")  # the unchanged one keeps its tags
+    assert retag.item.summary == "Two, edited"
+    with store.engine.begin() as conn:
+        hashes = conn.execute(text("SELECT content_hash FROM items")).scalars().all()
+    assert all(h.startswith("2:") for h in hashes)
+    assert store.apply_collect(ok(item("1", summary="Seized at 12:00")), later).updated == 0
 
 
 def test_source_location_is_kept(store: SqlStore) -> None:
