@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import JSON, Connection, insert, select, text, update
 
 from syndicator.errors import SchemaVersionError
 from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
@@ -23,8 +23,14 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE items ADD COLUMN hash_only_changes INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Keep the last collection's warnings in the source's health (``syndicator sources``)."""
+    kind = JSON().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE sources ADD COLUMN warnings {kind}"))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def current_version(conn: Connection) -> int:

@@ -67,7 +67,9 @@ class Storage(Protocol):
         An item is keyed by (source id, identity). A known item whose content hash
         changed is updated in place (``last_changed_at`` = now, tags to be redone);
         an unchanged one is left alone. Items already stored but absent from the
-        result are kept. On an error result only the source state changes.
+        result are kept. On an error result only the source state changes. The state
+        keeps the result's warnings (the first 20, each cut to 500 characters), so the
+        source's health says why a file or entry was skipped until the next collection.
         """
         ...
 

@@ -55,6 +55,9 @@ MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating P
 HASH_ONLY_UPDATE_CAP = 24
 """Changes of the content hash alone (the publisher's updated date unchanged) accepted in a
 row: a page that embeds the current time would otherwise count as updated every cycle."""
+MAX_STORED_WARNINGS = 20
+"""Warnings a source's health keeps from its last collection; the log has them all."""
+MAX_WARNING_CHARS = 500
 
 
 def content_hash(item: Item) -> str:
@@ -267,6 +270,7 @@ class SqlStore:
             "error_message": result.error_message,
             "last_fetch_at": now,
             "next_fetch_at": result.next_fetch_at,
+            "warnings": bounded_warnings(result.warnings),
         }
         if result.status == "error":
             values["consecutive_failures"] = failures + 1
@@ -765,6 +769,21 @@ def _item(row: Row[Any]) -> Item:
     )
 
 
+def bounded_warnings(warnings: Sequence[str]) -> list[str]:
+    """The warnings a source's health keeps: the first few, each cut to a readable length.
+
+    A folder of thousands of broken files must not grow one row without end;
+    the full list is in the log of the cycle that produced it.
+    """
+    kept = [
+        w if len(w) <= MAX_WARNING_CHARS else w[: MAX_WARNING_CHARS - 1] + "…"
+        for w in warnings[:MAX_STORED_WARNINGS]
+    ]
+    if len(warnings) > MAX_STORED_WARNINGS:
+        kept.append(f"… and {len(warnings) - MAX_STORED_WARNINGS} more (see the log)")
+    return kept
+
+
 def _source_state(row: Row[Any]) -> SourceState:
     return SourceState(
         source_id=row.id,
@@ -778,6 +797,7 @@ def _source_state(row: Row[Any]) -> SourceState:
         last_success_at=row.last_success_at,
         next_fetch_at=row.next_fetch_at,
         permanent_url=row.permanent_url,
+        warnings=tuple(row.warnings or ()),
     )
 
 

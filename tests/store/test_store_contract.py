@@ -10,6 +10,8 @@ from sqlalchemy import text
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
 from syndicator.store import SqlStore, open_store
+from syndicator.store.schema import SCHEMA_VERSION
+from syndicator.store.sql import MAX_STORED_WARNINGS, MAX_WARNING_CHARS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -220,21 +222,48 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
-def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_database_migrates_forward_keeping_data(store_url: str, version: int) -> None:
     first = open_store(store_url)
     first.apply_collect(ok(item("1")), NOW)
-    with first.engine.begin() as conn:  # turn it back into a version 1 database
-        conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
-        conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
-        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    with first.engine.begin() as conn:  # turn it back into an older database
+        conn.execute(text("ALTER TABLE sources DROP COLUMN warnings"))
+        if version == 1:
+            conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
+            conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
+        conn.execute(text(f"UPDATE meta SET value = '{version}' WHERE key = 'schema_version'"))
     first.close()
     migrated = open_store(store_url)
     try:
-        assert migrated.schema_version == 2
+        assert migrated.schema_version == SCHEMA_VERSION == 3
         assert migrated.item_count() == 1
-        assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
+        assert migrated.source_states()["src"].warnings == ()
+        changed = CollectResult(
+            source_id="src", status="ok", items=(item("1", summary="changed"),), warnings=("w",)
+        )
+        assert migrated.apply_collect(changed, NOW).updated == 1
+        assert migrated.source_states()["src"].warnings == ("w",)
     finally:
         migrated.close()
+
+
+def test_source_health_keeps_the_last_warnings_bounded(store: SqlStore) -> None:
+    many = tuple(f"file-{n}.txt: skipped, not a regular file (a FIFO)" for n in range(25))
+    long = "x.txt: " + "y" * 2000
+    store.apply_collect(
+        CollectResult(source_id="src", status="ok", warnings=(long, *many[1:])), NOW
+    )
+    kept = store.source_states()["src"].warnings
+    assert len(kept) == MAX_STORED_WARNINGS + 1
+    assert kept[0].startswith("x.txt: yyy")
+    assert len(kept[0]) == MAX_WARNING_CHARS
+    assert kept[1:MAX_STORED_WARNINGS] == many[1:MAX_STORED_WARNINGS]
+    assert kept[-1] == "… and 5 more (see the log)"
+    # The next collection's warnings replace them; none clears them.
+    store.apply_collect(CollectResult(source_id="src", status="ok", warnings=("z.txt: w",)), NOW)
+    assert store.source_states()["src"].warnings == ("z.txt: w",)
+    store.apply_collect(CollectResult(source_id="src", status="not_modified"), NOW)
+    assert store.source_states()["src"].warnings == ()
 
 
 def test_identities_of_a_source(store: SqlStore) -> None:
