@@ -52,8 +52,11 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
     if report.publish is not None:
         out.write(
             f"publish: {len(report.publish.written)} file(s) written, "
-            f"{len(report.publish.unchanged)} unchanged\n"
+            f"{len(report.publish.unchanged)} unchanged"
         )
+        if report.publish.removed:
+            out.write(f", {len(report.publish.removed)} stale temporary file(s) removed")
+        out.write("\n")
     elif "publish" in report.stages:
         out.write("publish: skipped, another worker is publishing\n")
     if report.deliver is not None:
