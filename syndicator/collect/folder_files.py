@@ -22,9 +22,11 @@ Hard links are ordinary files to the kernel and are read; Linux's
 ``fs.protected_hardlinks`` (on by default) already stops anyone from linking a
 file they could not read and write themselves.
 
-Every entry skipped for one of these reasons is reported with its relative path
-and the reason, so the source's health says why a file did not become an item.
-Hidden entries (a leading dot) stay skipped silently, as before.
+A name that is not valid UTF-8 is skipped too: the relative path becomes the
+item's identity in the database, which stores text. Every entry skipped for one
+of these reasons is reported with its relative path and the reason, so the
+source's health says why a file did not become an item. Hidden entries (a
+leading dot) stay skipped silently, as before.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW
 _FILE_FLAGS = os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW
 _CHUNK = 1 << 20
 LINKS_NOT_FOLLOWED = "links are never followed"
+NOT_TEXT = "its name is not valid UTF-8 (rename it to have it read)"
 
 
 class FolderOpenError(Exception):
@@ -151,7 +154,10 @@ class ReleaseFolder:
             relative = prefix + entry.name
             matches = any(PurePosixPath(relative).match(p) for p in patterns)
             try:
-                if entry.is_symlink():
+                if not _is_text(entry.name):
+                    if matches or (recursive and entry.is_dir(follow_symlinks=False)):
+                        skipped.append(f"{relative}: skipped, {NOT_TEXT}")
+                elif entry.is_symlink():
                     if matches or recursive:
                         self._note_link(relative, matches, skipped)
                 elif entry.is_dir(follow_symlinks=False):
@@ -258,6 +264,15 @@ class ReleaseFolder:
             return _read_regular(fd, max_bytes)
         finally:
             os.close(fd)
+
+
+def _is_text(name: str) -> bool:
+    """Whether a name is valid UTF-8: the relative path is the item's stored identity."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir hands undecodable bytes over as lone surrogates
+        return False
+    return True
 
 
 def _swapped(exc: OSError) -> bool:

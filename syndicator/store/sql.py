@@ -773,11 +773,16 @@ def bounded_warnings(warnings: Sequence[str]) -> list[str]:
     """The warnings a source's health keeps: the first few, each cut to a readable length.
 
     A folder of thousands of broken files must not grow one row without end;
-    the full list is in the log of the cycle that produced it.
+    the full list is in the log of the cycle that produced it. A file name that
+    is not UTF-8 reaches us with lone surrogates, which no database encodes:
+    they are kept as ``\\udcxx`` escapes rather than failing the whole source.
     """
     kept = [
         w if len(w) <= MAX_WARNING_CHARS else w[: MAX_WARNING_CHARS - 1] + "…"
-        for w in warnings[:MAX_STORED_WARNINGS]
+        for w in (
+            w.encode("utf-8", "backslashreplace").decode("utf-8")
+            for w in warnings[:MAX_STORED_WARNINGS]
+        )
     ]
     if len(warnings) > MAX_STORED_WARNINGS:
         kept.append(f"… and {len(warnings) - MAX_STORED_WARNINGS} more (see the log)")

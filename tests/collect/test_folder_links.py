@@ -108,6 +108,20 @@ def test_a_fifo_never_hangs_the_scan(tmp_path: Path) -> None:
     assert len(result.warnings) == 3
 
 
+def test_a_name_that_is_not_utf8_is_skipped_not_stored(tmp_path: Path) -> None:
+    """Its relative path would be the item's identity, which no database can store."""
+    release(tmp_path / "a.txt")
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9.txt"), "w", encoding="utf-8") as handle:
+        handle.write(RELEASE.format(body="Text."))
+    os.mkdir(os.path.join(folder, b"d\xe9p\xf4t"))
+    release(Path(os.fsdecode(os.path.join(folder, b"d\xe9p\xf4t", b"in.txt"))))
+    result = collect(tmp_path)
+    assert [i.identity for i in result.items] == ["path:a.txt"]
+    assert len(result.warnings) == 2
+    assert all("its name is not valid UTF-8" in w for w in result.warnings)
+
+
 def test_non_recursive_scan_ignores_links_to_folders(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -90,6 +90,8 @@ def _build(base: Path) -> tuple[Path, bool]:
     (releases / "loop.txt").symlink_to("loop.txt")
     os.mkfifo(releases / "pipe.txt")
     _write(releases / "locked.txt", f"Locked {SECRET}", f"{SECRET} {CRIME}")
+    with open(os.path.join(os.fsencode(releases), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(RELEASE.format(title="Latin-1 name", body=CRIME).encode())
     with open(releases / "huge.txt", "wb") as handle:
         handle.truncate(20 * 1024**3)
     try:
@@ -163,6 +165,7 @@ def test_links_out_of_the_folder_are_never_read_stored_or_published(tmp_path: Pa
         "loop.txt": "a symbolic link that leads nowhere",
         "pipe.txt": "not a regular file (a FIFO)",
         "huge.txt": "over the 10485760-byte cap",
+        "caf\\udce9.txt": "its name is not valid UTF-8",
     }
     if device:
         expected["zero.txt"] = "not a regular file (a character device)"

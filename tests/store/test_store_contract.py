@@ -266,6 +266,15 @@ def test_source_health_keeps_the_last_warnings_bounded(store: SqlStore) -> None:
     assert store.source_states()["src"].warnings == ()
 
 
+def test_warning_naming_a_file_that_is_not_utf8_is_stored(store: SqlStore) -> None:
+    name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")  # as os.scandir gives it
+    warning = f"{name}: skipped, a symbolic link to a file outside the folder"
+    store.apply_collect(CollectResult(source_id="src", status="ok", warnings=(warning,)), NOW)
+    assert store.source_states()["src"].warnings == (
+        "caf\\udce9.txt: skipped, a symbolic link to a file outside the folder",
+    )
+
+
 def test_identities_of_a_source(store: SqlStore) -> None:
     store.apply_collect(ok(item("link:https://x/1"), item("link:https://x/2")), NOW)
     assert store.identities("src") == {"link:https://x/1", "link:https://x/2"}
