@@ -156,7 +156,8 @@ class ReleaseFolder:
             try:
                 if not _is_text(entry.name):
                     if matches or (recursive and entry.is_dir(follow_symlinks=False)):
-                        skipped.append(f"{relative}: skipped, {NOT_TEXT}")
+                        shown = relative.encode("utf-8", "backslashreplace").decode("utf-8")
+                        skipped.append(f"{shown}: skipped, {NOT_TEXT}")
                 elif entry.is_symlink():
                     if matches or recursive:
                         self._note_link(relative, matches, skipped)
