@@ -83,6 +83,8 @@ class SourceState:
     next_fetch_at: datetime | None = None
     permanent_url: str | None = None
     """Where a consistent 301/308 moved the source; used instead of the configured URL."""
+    warnings: tuple[str, ...] = ()
+    """What the last collection warned about (skipped files or entries), bounded."""
 
     def __post_init__(self) -> None:
         # A message stored by an older version may be unbounded: bound it on the way out.

@@ -82,7 +82,10 @@ def bounded_error(message: str) -> str:
     :data:`ERROR_CHARS` long. Messages can carry text a remote server chose (a garbled
     status line, an exception quoting what it failed on); none may flood a terminal,
     a log line or the sources table, or move a terminal's cursor."""
-    return one_line(message, ERROR_CHARS)
+    # A file name that is not UTF-8 arrives with lone surrogates, which no database
+    # encodes: keep them visible as ``\udcxx`` escapes rather than dropping them.
+    escaped = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return one_line(escaped, ERROR_CHARS)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:

@@ -163,7 +163,7 @@ class Cycle:
         try:
             scan = await asyncio.to_thread(scan_folder, source, self.settings)
         except FolderError as exc:
-            return self.error(source, state, "not_found", str(exc))
+            return self.error(source, state, exc.error_class, str(exc))
         return CollectResult(
             source_id=source.id,
             status="ok",

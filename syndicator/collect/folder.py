@@ -3,14 +3,17 @@
 The path (not the content) is the identity, so editing a file updates its
 item instead of adding a duplicate. One unreadable file is a warning; the
 folder's other files are still collected. A missing folder fails the source.
+What may be read at all (regular files beneath the folder, never through a
+link) is decided in :mod:`syndicator.collect.folder_files`.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 
+from syndicator.collect.folder_files import FolderOpenError, ReleaseFolder, SkippedFile
 from syndicator.collect.identity import path_identity
 from syndicator.collect.items import make_item
 from syndicator.collect.releases import ReleaseError, read_release
@@ -21,7 +24,11 @@ log = logging.getLogger("syndicator.collect")
 
 
 class FolderError(Exception):
-    """The folder itself cannot be read."""
+    """The folder itself cannot be read; ``error_class`` is what the source's health records."""
+
+    def __init__(self, message: str, error_class: str = "not_found") -> None:
+        super().__init__(message)
+        self.error_class = error_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,59 +37,54 @@ class FolderScan:
     warnings: tuple[str, ...]
 
 
-def _files(source: FolderSource) -> list[Path]:
-    root = source.path
-    found: set[Path] = set()
-    for pattern in source.patterns:
-        matches = root.rglob(pattern) if source.recursive else root.glob(pattern)
-        for path in matches:
-            relative = path.relative_to(root)
-            if any(part.startswith(".") for part in relative.parts):
-                continue  # editor swap files, .git, hidden drafts
-            if path.is_file():
-                found.add(path)
-    return sorted(found)
-
-
 def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
     """Read every matching file of the folder (blocking; run it in a thread)."""
     root = source.path
-    if not root.exists():
-        raise FolderError(f"folder {root} does not exist")
-    if not root.is_dir():
-        raise FolderError(f"{root} is not a folder")
     try:
-        files = _files(source)
-    except OSError as exc:
-        raise FolderError(f"cannot list folder {root}: {exc}") from None
+        folder = ReleaseFolder(root)
+    except FolderOpenError as exc:
+        raise FolderError(str(exc), "not_found" if exc.missing else "unreadable") from None
+    with folder:
+        try:
+            listing = folder.listing(source.patterns, source.recursive, settings.max_bytes)
+        except OSError as exc:
+            raise FolderError(
+                f"cannot list folder {root}: {exc.strerror or exc}", "unreadable"
+            ) from None
+        return _read_all(source, settings, folder, listing.files, list(listing.skipped))
+
+
+def _read_all(
+    source: FolderSource,
+    settings: CollectSettings,
+    folder: ReleaseFolder,
+    files: tuple[str, ...],
+    warnings: list[str],
+) -> FolderScan:
+    root = source.path
     items: list[Item] = []
-    warnings: list[str] = []
-    for path in files:
-        relative = path.relative_to(root).as_posix()
+    for relative in files:
         if len(items) >= settings.max_entries:
             warnings.append(
                 f"{root}: more than {settings.max_entries} files; the rest are skipped this cycle"
             )
             break
         try:
-            size = path.stat().st_size
-            if size > settings.max_bytes:
-                warnings.append(
-                    f"{relative}: skipped, {size} bytes is over the {settings.max_bytes}-byte cap"
-                )
-                continue
-            data = path.read_bytes()
+            data = folder.read(relative, settings.max_bytes)
+        except SkippedFile as exc:
+            warnings.append(f"{relative}: skipped, {exc}")
+            continue
         except OSError as exc:
             warnings.append(f"{relative}: unreadable ({exc.strerror or exc}); skipped")
             continue
         try:
-            release = read_release(path.name, data)
+            release = read_release(PurePosixPath(relative).name, data)
         except ReleaseError as exc:
             warnings.append(f"{relative}: cannot be read as a release ({exc}); skipped")
             continue
         except Exception as exc:  # a file the readers' libraries choke on fails alone
             if not isinstance(exc, ValueError | LookupError | RecursionError):
-                log.warning("reading %s failed unexpectedly", path, exc_info=True)
+                log.warning("reading %s failed unexpectedly", root / relative, exc_info=True)
             warnings.append(
                 f"{relative}: cannot be read as a release ({type(exc).__name__}: {exc}); skipped"
             )

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicator.config import Settings
-from syndicator.publish.atomic import ensure_folder, write_if_changed
+from syndicator.publish.atomic import ensure_folder, remove_debris, write_if_changed
 from syndicator.publish.channels import (
     INDEX_PAGE,
     OPML_FILE,
@@ -49,6 +49,8 @@ class PublishReport:
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    """Temporary files that earlier, killed publish runs had left behind."""
 
 
 def publish(
@@ -62,7 +64,9 @@ def publish(
 
     ``now`` is accepted for the stage interface but deliberately not used in
     any output: feed dates come from the entries, so unchanged content gives
-    byte-identical files. Raises :class:`~syndicator.errors.OutputError`
+    byte-identical files. Temporary files that a killed earlier run left in
+    the output folders are removed first; the caller holds the publish lease,
+    so no other publisher is writing there. Raises :class:`~syndicator.errors.OutputError`
     naming the folder or file that cannot be written,
     :class:`~syndicator.errors.ConfigError` for a topic id that clashes with
     a reserved file name, and lets :class:`~syndicator.errors.StorageError`
@@ -75,6 +79,8 @@ def publish(
     folder = settings.publish.output_dir
     ensure_folder(folder)
     report = PublishReport()
+    for parent in sorted({(folder / name).parent for name in outputs}):
+        report.removed.extend(remove_debris(parent))
     for name, data in outputs.items():
         checkpoint()
         path = folder / name

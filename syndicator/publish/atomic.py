@@ -8,10 +8,13 @@ first, and only a difference is written (:func:`syndicator.atomic.atomic_write`)
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from syndicator.atomic import atomic_write
+from syndicator.atomic import atomic_write, remove_stale_temporaries
 from syndicator.errors import OutputError
+
+log = logging.getLogger("syndicator.publish")
 
 FILE_MODE = 0o644
 """Published files are world-readable: the web server usually runs as another user."""
@@ -25,6 +28,23 @@ def ensure_folder(folder: Path) -> None:
         raise OutputError(f"cannot create output folder {folder}") from exc
     if not folder.is_dir():
         raise OutputError(f"output folder {folder} is not a folder")
+
+
+def remove_debris(folder: Path) -> list[Path]:
+    """Remove the temporary files killed writers left in ``folder`` (see
+    :func:`syndicator.atomic.remove_stale_temporaries`); each removal is logged.
+
+    Raises :class:`OutputError` naming the folder when it cannot be listed.
+    """
+    try:
+        removed = remove_stale_temporaries(folder)
+    except FileNotFoundError:
+        return []  # a sub-folder not created yet holds no debris
+    except OSError as exc:
+        raise OutputError(f"cannot list output folder {folder}") from exc
+    for path in removed:
+        log.warning("removed %s, a temporary file left by a publish run that was killed", path)
+    return removed
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

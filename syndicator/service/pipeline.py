@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from syndicator.atomic import temp_prefix
 from syndicator.config import Settings
 from syndicator.deliver import DeliveryReport
 from syndicator.errors import OutputError
@@ -49,7 +50,8 @@ def ensure_writable(folder: Path, what: str) -> None:
     """Fail before any work when an output folder cannot be created or written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+        # Named like every temporary file, so a kill right here leaves no unknown debris.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=temp_prefix() + "probe-"):
             pass
     except OSError as exc:
         raise OutputError(f"{what} {folder} is not writable: {exc.strerror or exc}") from None

@@ -18,6 +18,7 @@ from syndicator.models import StoredItem, TagResult
 from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.pipeline import CycleReport
 from syndicator.store import LeaseRecord, SqlStore
+from syndicator.text import one_line
 
 
 def _when(moment: datetime | None) -> str:
@@ -49,14 +50,17 @@ def print_cycle(report: CycleReport, out: TextIO) -> None:
                 line += f", {len(source.warnings)} warning(s)"
             out.write(line + "\n")
             for warning in source.warnings[:10]:
-                out.write(f"    warning: {warning}\n")
+                out.write(f"    warning: {one_line(warning)}\n")  # file names may hold controls
     if "tag" in report.stages:
         out.write(f"tag: {report.tagged} item(s) tagged\n")
     if report.publish is not None:
         out.write(
             f"publish: {len(report.publish.written)} file(s) written, "
-            f"{len(report.publish.unchanged)} unchanged\n"
+            f"{len(report.publish.unchanged)} unchanged"
         )
+        if report.publish.removed:
+            out.write(f", {len(report.publish.removed)} stale temporary file(s) removed")
+        out.write("\n")
     elif "publish" in report.stages:
         out.write("publish: skipped, another worker is publishing\n")
     if report.deliver is not None:
@@ -112,6 +116,7 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
                 "last_fetch_at": _iso(state.last_fetch_at),
                 "last_success_at": _iso(state.last_success_at),
                 "next_fetch_at": _iso(state.next_fetch_at),
+                "warnings": list(state.warnings),
             }
         sources.append(entry)
     counts = store.topic_counts()
@@ -249,7 +254,8 @@ def _clock(text: str | None) -> str:
 
 
 def print_sources(snapshot: dict[str, Any], out: TextIO) -> None:
-    """Each configured source's health: last result, failures in a row, next fetch."""
+    """Each configured source's health: last result, failures in a row, next fetch, and
+    what its last collection warned about (such as files it refused to read)."""
     out.write(f"Sources ({len(snapshot['sources'])} configured)\n")
     for source in snapshot["sources"]:
         name = source["id"]
@@ -271,6 +277,8 @@ def print_sources(snapshot: dict[str, Any], out: TextIO) -> None:
             out.write(f"  {'':<28} {source['error']}\n")
         if failed and source["last_success_at"]:
             out.write(f"  {'':<28} last success {_when_iso(source['last_success_at'])}\n")
+        for warning in source["warnings"]:
+            out.write(f"  {'':<28} warning: {one_line(warning)}\n")
 
 
 def print_status(snapshot: dict[str, Any], out: TextIO) -> None:

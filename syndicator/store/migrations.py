@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import (
+    JSON,
     Column,
     Connection,
     DateTime,
@@ -77,8 +78,15 @@ def _v3_to_v4(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN bounced_at {when}"))
 
 
+
+def _v4_to_v5(conn: Connection) -> None:
+    """Keep the last collection's warnings in the source's health (``syndicator sources``)."""
+    kind = JSON().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE sources ADD COLUMN warnings {kind}"))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def current_version(conn: Connection) -> int:

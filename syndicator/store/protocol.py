@@ -136,6 +136,9 @@ class Storage(Protocol):
         update. Anything else is left alone (``unchanged``). Items already stored
         but absent from the result are kept. On an error result only the source
         state changes.
+        The state keeps the result's warnings (the first 20, each cut to 500
+        characters), so the source's health says why a file or entry was skipped until
+        the next collection.
         """
         ...
 

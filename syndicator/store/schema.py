@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -50,6 +50,8 @@ sources = Table(
     Column("last_success_at", UTCDateTime),
     Column("next_fetch_at", UTCDateTime),
     Column("permanent_url", Text),
+    # v3: what the last collection warned about (files skipped, entries dropped), bounded.
+    Column("warnings", JSON),
 )
 
 items = Table(

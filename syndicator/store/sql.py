@@ -58,9 +58,12 @@ from syndicator.store.protocol import (
     LeaseRecord,
     SubscriberState,
 )
-from syndicator.text import bounded_error
+from syndicator.text import ERROR_CHARS, bounded_error
 
 MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating PostgreSQL
+MAX_STORED_WARNINGS = 20
+"""Warnings a source's health keeps from its last collection; the log has them all."""
+MAX_WARNING_CHARS = ERROR_CHARS
 
 
 def content_hash(item: Item) -> str:
@@ -297,6 +300,7 @@ class SqlStore:
             "error_message": result.error_message,
             "last_fetch_at": now,
             "next_fetch_at": result.next_fetch_at,
+            "warnings": bounded_warnings(result.warnings),
         }
         if result.status == "error":
             values["consecutive_failures"] = failures + 1
@@ -946,6 +950,19 @@ def _item(row: Row[Any]) -> Item:
     )
 
 
+def bounded_warnings(warnings: Sequence[str]) -> list[str]:
+    """The warnings a source's health keeps: the first few, each bounded like every stored
+    error (:func:`syndicator.text.bounded_error`).
+
+    A folder of thousands of broken files must not grow one row without end;
+    the full list is in the log of the cycle that produced it.
+    """
+    kept = [bounded_error(w) for w in warnings[:MAX_STORED_WARNINGS]]
+    if len(warnings) > MAX_STORED_WARNINGS:
+        kept.append(f"… and {len(warnings) - MAX_STORED_WARNINGS} more (see the log)")
+    return kept
+
+
 def _source_state(row: Row[Any]) -> SourceState:
     return SourceState(
         source_id=row.id,
@@ -959,6 +976,7 @@ def _source_state(row: Row[Any]) -> SourceState:
         last_success_at=row.last_success_at,
         next_fetch_at=row.next_fetch_at,
         permanent_url=row.permanent_url,
+        warnings=tuple(row.warnings or ()),
     )
 
 

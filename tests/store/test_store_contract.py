@@ -12,6 +12,7 @@ from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResul
 from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store
 from syndicator.store.protocol import ERROR_CHARS
 from syndicator.store.schema import SCHEMA_VERSION
+from syndicator.store.sql import MAX_STORED_WARNINGS, MAX_WARNING_CHARS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -348,8 +349,15 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _back_to_version_4(conn: Connection) -> None:
+    """Undo what version 5 added (source warnings), as version 4 wrote it."""
+    conn.execute(text("ALTER TABLE sources DROP COLUMN warnings"))
+    conn.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
+
+
 def _back_to_version_3(conn: Connection) -> None:
-    """Undo what version 4 added (the ledger's states, bounces), as version 3 wrote it."""
+    """Undo versions 5 and 4 (the ledger's states, bounces), as version 3 wrote it."""
+    _back_to_version_4(conn)
     conn.execute(text("DROP INDEX ix_dispatches_state"))
     for column in ("state", "attempts", "last_attempt_at", "last_error", "failed_at"):
         conn.execute(text(f"ALTER TABLE dispatches DROP COLUMN {column}"))
@@ -360,26 +368,49 @@ def _back_to_version_3(conn: Connection) -> None:
 
 
 def _back_to_version_2(conn: Connection) -> None:
-    """Undo versions 4 and 3 (the key fingerprints), as version 2 wrote it."""
+    """Undo versions 5 to 3 (the key fingerprints), as version 2 wrote it."""
     _back_to_version_3(conn)
     conn.execute(text("DROP TABLE key_fingerprints"))
     conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
 
 
-def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> None:
+def _back_to_version_1(conn: Connection) -> None:
+    """Undo versions 5 to 2 (source locations, hash-only change counts)."""
+    _back_to_version_2(conn)
+    conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
+    conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
+    conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+
+
+BACK_TO = {
+    1: _back_to_version_1,
+    2: _back_to_version_2,
+    3: _back_to_version_3,
+    4: _back_to_version_4,
+}
+
+
+def test_every_version_is_known_to_the_tests() -> None:
+    assert set(BACK_TO) == set(range(1, SCHEMA_VERSION))
+
+
+@pytest.mark.parametrize("version", sorted(BACK_TO))
+def test_older_database_migrates_forward_keeping_data(store_url: str, version: int) -> None:
     first = open_store(store_url)
     first.apply_collect(ok(item("1")), NOW)
-    with first.engine.begin() as conn:  # turn it back into a version 1 database
-        _back_to_version_2(conn)
-        conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
-        conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
-        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+    with first.engine.begin() as conn:  # turn it back into an older database
+        BACK_TO[version](conn)
     first.close()
     migrated = open_store(store_url)
     try:
         assert migrated.schema_version == SCHEMA_VERSION
         assert migrated.item_count() == 1
-        assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
+        assert migrated.source_states()["src"].warnings == ()
+        changed = CollectResult(
+            source_id="src", status="ok", items=(item("1", summary="changed"),), warnings=("w",)
+        )
+        assert migrated.apply_collect(changed, NOW).updated == 1
+        assert migrated.source_states()["src"].warnings == ("w",)
     finally:
         migrated.close()
 
@@ -413,6 +444,34 @@ def test_version_3_database_migrates_keeping_the_ledger(store_url: str) -> None:
         assert migrated.subscriber_states()[0].bounces == 0
     finally:
         migrated.close()
+
+
+def test_source_health_keeps_the_last_warnings_bounded(store: SqlStore) -> None:
+    many = tuple(f"file-{n}.txt: skipped, not a regular file (a FIFO)" for n in range(25))
+    long = "x.txt: " + "y" * 2000
+    store.apply_collect(
+        CollectResult(source_id="src", status="ok", warnings=(long, *many[1:])), NOW
+    )
+    kept = store.source_states()["src"].warnings
+    assert len(kept) == MAX_STORED_WARNINGS + 1
+    assert kept[0].startswith("x.txt: yyy")
+    assert len(kept[0]) == MAX_WARNING_CHARS
+    assert kept[1:MAX_STORED_WARNINGS] == many[1:MAX_STORED_WARNINGS]
+    assert kept[-1] == "… and 5 more (see the log)"
+    # The next collection's warnings replace them; none clears them.
+    store.apply_collect(CollectResult(source_id="src", status="ok", warnings=("z.txt: w",)), NOW)
+    assert store.source_states()["src"].warnings == ("z.txt: w",)
+    store.apply_collect(CollectResult(source_id="src", status="not_modified"), NOW)
+    assert store.source_states()["src"].warnings == ()
+
+
+def test_warning_naming_a_file_that_is_not_utf8_is_stored(store: SqlStore) -> None:
+    name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")  # as os.scandir gives it
+    warning = f"{name}: skipped, a symbolic link to a file outside the folder"
+    store.apply_collect(CollectResult(source_id="src", status="ok", warnings=(warning,)), NOW)
+    assert store.source_states()["src"].warnings == (
+        "caf\\udce9.txt: skipped, a symbolic link to a file outside the folder",
+    )
 
 
 def test_identities_of_a_source(store: SqlStore) -> None:
