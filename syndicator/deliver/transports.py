@@ -16,6 +16,7 @@ ledger sends a message whose outcome is unknown at most once more
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import tempfile
 from email.utils import parsedate_to_datetime
@@ -23,10 +24,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from syndicator.atomic import atomic_write
+from syndicator.atomic import atomic_write, remove_stale_temporaries, temp_prefix
 from syndicator.deliver.render import Rendered
 from syndicator.deliver.smtp import SmtpTransport
 from syndicator.errors import DeliveryError, OutputError
+
+log = logging.getLogger(__name__)
 
 
 class Transport(Protocol):
@@ -84,8 +87,12 @@ class OutboxTransport:
     def __enter__(self) -> Self:
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.outbox_dir, prefix=".probe-"):
+            with tempfile.NamedTemporaryFile(dir=self.outbox_dir, prefix=temp_prefix() + "probe-"):
                 pass
+            # A run killed mid-write left its temporary behind; one deliver run works at
+            # a time (the deliver lease), so what is stale now is nobody's write.
+            for path in remove_stale_temporaries(self.outbox_dir):
+                log.info("removed stale temporary file %s", path)
         except OSError as exc:
             raise OutputError(f"outbox folder {self.outbox_dir} cannot be written") from exc
         return self

@@ -66,6 +66,26 @@ def test_outbox_leaves_no_temp_files(tmp_path: Path, renderer: Renderer) -> None
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_outbox_removes_what_a_killed_deliver_left(tmp_path: Path, renderer: Renderer) -> None:
+    """A run killed while writing a message leaves a hidden temporary; the next run's
+    outbox (under the deliver lease) removes it, and nothing that is not stale."""
+    import subprocess
+    import sys
+
+    from syndicator.atomic import TEMP_PREFIX
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    debris = tmp_path / f"{TEMP_PREFIX}{child.pid}-a1b2c3d4.tmp"  # its writer is gone
+    debris.write_bytes(b"From: half a message")
+    kept = tmp_path / ".keep-me"
+    kept.write_bytes(b"not ours")
+    with OutboxTransport(tmp_path) as transport:
+        transport.send(rendered(renderer))
+    assert not debris.exists()
+    assert kept.exists()
+
+
 def test_hostile_message_id_cannot_escape_the_folder(tmp_path: Path, renderer: Renderer) -> None:
     outbox = tmp_path / "outbox"
     with OutboxTransport(outbox) as transport:
