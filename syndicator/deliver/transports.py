@@ -144,6 +144,20 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             client.close()
 
+    def probe(self) -> None:
+        """Connect, greet, STARTTLS and log in as configured, then QUIT; send nothing.
+
+        For ``syndicator check --smtp``: the same steps a deliver run takes, so a
+        server that passes here accepts the run's connection. Raises what smtplib
+        raises (:class:`smtplib.SMTPException`, :class:`OSError`); the caller words it.
+        """
+        self.close()
+        self._client = self._connect()
+        try:
+            self._client.ehlo_or_helo_if_needed()
+        finally:
+            self.close()
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         client: smtplib.SMTP
