@@ -205,11 +205,21 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Parse the configuration (exit 2 naming the key), then prove it can run here (exit 1)."""
+    from syndicator.service.checks import run_checks
+
     settings = _settings(args)
     print(
-        f"{settings.config_path}: OK — {len(settings.sources)} source(s), "
+        f"{'ok':<8} configuration: {settings.config_path} — {len(settings.sources)} source(s), "
         f"{len(settings.taxonomy.topics)} topic(s), {len(settings.subscribers)} subscriber(s)"
     )
+    findings = run_checks(settings, smtp=args.smtp)
+    for finding in findings:
+        print(finding.line())
+    problems = sum(not f.ok for f in findings)
+    if problems:
+        print(f"{problems} problem(s) found")
+        return 1
     return 0
 
 
@@ -440,9 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--topic", help="only this topic")
     items.add_argument("--limit", type=int, default=30)
     items.set_defaults(handler=cmd_items)
-    sub.add_parser("check", help="validate the configuration and exit").set_defaults(
-        handler=cmd_check
+    check = sub.add_parser(
+        "check",
+        help="validate the configuration, then check it can run here (folders, database, "
+        "templates); changes nothing",
     )
+    check.add_argument(
+        "--smtp", action="store_true", help="also connect and log in to the SMTP server, then QUIT"
+    )
+    check.set_defaults(handler=cmd_check)
 
     tag = sub.add_parser("tag", help="tag JSON Lines records and print one verdict per line")
     tag.add_argument("--jsonl", required=True, metavar="FILE", help="records file, or - for stdin")

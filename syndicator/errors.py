@@ -21,10 +21,15 @@ class SyndicatorError(Exception):
     operator what happened without a traceback.
     """
 
+    cause_worded: bool = False
+    """True when the message already says, in the project's words, what the cause
+    says (e.g. a driver error the store has translated): ``str()`` then leaves the
+    cause's own text out, while ``__cause__`` keeps it for code and tracebacks."""
+
     def __str__(self) -> str:
         message = super().__str__()
         cause = self.__cause__
-        if cause is not None and str(cause) and str(cause) not in message:
+        if cause is not None and not self.cause_worded and str(cause) and str(cause) not in message:
             return f"{message}: {type(cause).__name__}: {cause}"
         return message
 

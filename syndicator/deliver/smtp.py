@@ -152,6 +152,17 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             client.close()
 
+    def probe(self) -> None:
+        """Connect, greet, STARTTLS and log in as configured, then QUIT; send nothing.
+
+        For ``syndicator check --smtp``: the same steps a deliver run takes, so a
+        server that passes here accepts the run's connection. Raises what smtplib
+        raises (:class:`smtplib.SMTPException`, :class:`OSError`); the caller words it.
+        """
+        self.close()
+        self._client = self._connect(None)
+        self.close()
+
     def _drop(self) -> None:
         """Forget a connection in an unknown state; the next message opens a new one."""
         client, self._client = self._client, None

@@ -47,6 +47,7 @@ from syndicator.models import (
 )
 from syndicator.store import changes
 from syndicator.store import schema as t
+from syndicator.store.failures import engine_error, invalid_url, storage_error
 from syndicator.store.migrations import migrate
 from syndicator.store.protocol import (
     DISPATCH_STATES,
@@ -120,7 +121,7 @@ class SqlStore:
         try:
             parsed = make_url(url)
         except SQLAlchemyError as exc:
-            raise StorageError(f"invalid database URL {url!r}") from exc
+            raise invalid_url(url) from exc
         kwargs: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
@@ -128,14 +129,14 @@ class SqlStore:
                 try:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
-                    raise StorageError(f"cannot create the folder of database {database}") from exc
+                    raise StorageError(f"database: cannot create the folder of {database}") from exc
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
         try:
             engine = create_engine(url, **kwargs)
         except (SQLAlchemyError, ImportError) as exc:
-            raise StorageError(f"cannot use database {parsed.render_as_string()}") from exc
+            raise engine_error(parsed, exc) from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -157,7 +158,7 @@ class SqlStore:
                 yield conn
         except SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=True)
-            raise StorageError(f"database {url}") from exc
+            raise storage_error(f"database: {url}", exc) from exc
 
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)
@@ -668,9 +669,10 @@ class SqlStore:
                     )
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
-                raise StorageError(
+                raise storage_error(
                     f"subscriber {email!r}: some of items {list(item_ids)} were already "
-                    f"reserved for a {kind} (another worker?)"
+                    f"reserved for a {kind} (another worker?)",
+                    exc.__cause__,
                 ) from exc.__cause__
             raise
         return Dispatch(
