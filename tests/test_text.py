@@ -51,3 +51,21 @@ def test_paragraphs_html_escapes_source_markup() -> None:
 )
 def test_safe_url_allows_only_absolute_http_links(url: str | None, expected: str | None) -> None:
     assert text.safe_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("OSCE Newsroom <newsroom@osce.example.org>", "OSCE Newsroom"),
+        ("newsroom@osce.example.org (OSCE Newsroom)", "OSCE Newsroom"),
+        ('"Doe, Jane" <jane@example.org>', "Doe, Jane"),
+        ("Jane Doe jane@example.org", "Jane Doe"),
+        ("UNODC Press Office", "UNODC Press Office"),
+        ("newsroom@osce.example.org", None),
+        ("<newsroom@osce.example.org>", None),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_author_name_keeps_the_name_and_drops_the_address(raw: str | None, name: str | None) -> None:
+    assert text.author_name(raw) == name
