@@ -44,8 +44,14 @@ def _files(source: FolderSource) -> list[Path]:
     return sorted(found)
 
 
-def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
-    """Read every matching file of the folder (blocking; run it in a thread)."""
+def scan_folder(
+    source: FolderSource, settings: CollectSettings, known: frozenset[str] | None = None
+) -> FolderScan:
+    """Read every matching file of the folder (blocking; run it in a thread).
+
+    ``known`` holds the identities already stored for the source; a file among them
+    that has no date was reported when it was new and is not reported again.
+    """
     root = source.path
     if not root.exists():
         raise FolderError(f"folder {root} does not exist")
@@ -87,12 +93,13 @@ def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
                 f"{relative}: cannot be read as a release ({type(exc).__name__}: {exc}); skipped"
             )
             continue
-        if release.published_at is None:
+        identity = path_identity(relative)
+        if release.published_at is None and (known is None or identity not in known):
             warnings.append(f"{relative}: no date found; collected without a publication date")
         items.append(
             make_item(
                 source_id=source.id,
-                identity=path_identity(relative),
+                identity=identity,
                 title=release.title,
                 paragraphs=release.paragraphs,
                 link=release.link,

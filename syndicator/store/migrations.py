@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from syndicator.errors import SchemaVersionError
-from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
+from syndicator.models import sort_position
+from syndicator.store.schema import SCHEMA_VERSION, items, meta, metadata
 
 Migration = Callable[[Connection], None]
 
@@ -23,8 +24,29 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE items ADD COLUMN hash_only_changes INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Undated items move to the start of the day they were first seen (data only).
+
+    Version 2 sorted them at their first-seen time, above every dated item of that
+    day; see :func:`syndicator.models.sort_position`.
+    """
+    undated = conn.execute(
+        select(items.c.id, items.c.first_seen_at).where(items.c.published_at.is_(None))
+    ).all()
+    if undated:
+        conn.execute(
+            update(items)
+            .where(items.c.id == bindparam("row_id"))
+            .values(sort_at=bindparam("position")),
+            [
+                {"row_id": row.id, "position": sort_position(None, row.first_seen_at)}
+                for row in undated
+            ],
+        )
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def current_version(conn: Connection) -> int:

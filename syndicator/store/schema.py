@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    case,
     create_engine,
     delete,
     event,
@@ -44,7 +45,7 @@ from syndicator.models import (
     Subscriber,
     Tagging,
     TagResult,
-    sort_moment,
+    sort_position,
 )
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
@@ -55,6 +56,15 @@ MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating P
 HASH_ONLY_UPDATE_CAP = 24
 """Changes of the content hash alone (the publisher's updated date unchanged) accepted in a
 row: a page that embeds the current time would otherwise count as updated every cycle."""
+
+
+NEWEST_FIRST = (
+    t.items.c.sort_at.desc(),
+    case((t.items.c.published_at.is_(None), 0), else_=1).desc(),
+    t.items.c.first_seen_at.desc(),
+    t.items.c.id.desc(),
+)
+"""``models.sort_key`` in SQL: position, dated before undated, later first seen, newer row."""
 
 
 def content_hash(item: Item) -> str:
@@ -228,7 +238,7 @@ class SqlStore:
                         "content_hash": digest,
                         "first_seen_at": now,
                         "last_changed_at": now,
-                        "sort_at": sort_moment(item.published_at, now),
+                        "sort_at": sort_position(item.published_at, now),
                         "hash_only_changes": 0,
                     }
                 )
@@ -248,7 +258,7 @@ class SqlStore:
                     **fields,
                     content_hash=digest,
                     last_changed_at=now,
-                    sort_at=sort_moment(item.published_at, stored.first_seen_at),
+                    sort_at=sort_position(item.published_at, stored.first_seen_at),
                     hash_only_changes=0 if republished else stored.hash_only_changes + 1,
                 )
             )
@@ -429,7 +439,7 @@ class SqlStore:
         query = (
             select(t.items)
             .where(exists().where(condition))
-            .order_by(t.items.c.sort_at.desc(), t.items.c.id.desc())
+            .order_by(*NEWEST_FIRST)
             .limit(limit)
         )
         with self._read() as conn:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
 from syndicator.store import SqlStore, open_store
+from syndicator.store.schema import SCHEMA_VERSION
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -96,11 +97,44 @@ def test_recent_items_newest_first_by_publisher_date_but_never_future(store: Sql
     )
     tag(store, ("corruption",))
     order = [s.item.identity for s in store.recent_items("corruption", 10)]
-    assert order[2:] == ["b", "a"]
-    assert set(order[:2]) == {"c", "d"}
+    # c: badly dated, stands at first-seen (NOW); d: undated, stands below the dated
+    # items of the day it was first seen, which here is only c.
+    assert order == ["c", "d", "b", "a"]
     assert [s.item.identity for s in store.recent_items(None, 2)] == order[:2]
     assert store.recent_items("terrorism", 10) == []
     assert store.topic_counts() == {"corruption": 4}
+
+
+def test_undated_items_sort_below_the_dated_items_of_their_first_seen_day(
+    store: SqlStore,
+) -> None:
+    """Issue 8: an undated item used to stand at its first-seen time, above everything
+    published that day, as if it were the newest news."""
+    morning = NOW.replace(hour=8)
+    store.apply_collect(ok(item("dated-yesterday", published_at=NOW - timedelta(days=1))), NOW)
+    store.apply_collect(ok(item("undated-early")), morning)
+    store.apply_collect(
+        ok(
+            item("dated-today-midnight", published_at=NOW.replace(hour=0)),  # a bare date
+            item("dated-today-9h", published_at=NOW.replace(hour=9)),
+            item("undated-late"),
+        ),
+        NOW,
+    )
+    tag(store, ("corruption",))
+    recent = store.recent_items("corruption", 10)
+    order = [s.item.identity for s in recent]
+    assert order == [
+        "dated-today-9h",
+        "dated-today-midnight",
+        "undated-late",  # undated, below every dated item of its day; later first seen first
+        "undated-early",
+        "dated-yesterday",
+    ]
+    # The one rule in Python (publish, deliver) gives the same order as the SQL.
+    assert sorted(recent, key=lambda s: s.sort_key, reverse=True) == recent
+    # Shown dates are unchanged: first seen for the undated.
+    assert recent[2].sort_date == NOW
 
 
 def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) -> None:
@@ -230,7 +264,7 @@ def test_version_1_database_migrates_forward_keeping_data(store_url: str) -> Non
     first.close()
     migrated = open_store(store_url)
     try:
-        assert migrated.schema_version == 2
+        assert migrated.schema_version == SCHEMA_VERSION
         assert migrated.item_count() == 1
         assert migrated.apply_collect(ok(item("1", summary="changed")), NOW).updated == 1
     finally:
@@ -255,3 +289,23 @@ def test_cancelled_dispatch_releases_its_items(store: SqlStore) -> None:
     assert [s.id for s in store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)] == [
         stored.id
     ]
+
+
+def test_version_2_database_moves_undated_items_to_their_day(store_url: str) -> None:
+    first = open_store(store_url)
+    evening = NOW.replace(hour=20)
+    first.apply_collect(ok(item("undated"), item("dated", published_at=NOW)), evening)
+    with first.engine.begin() as conn:  # turn it back into version 2: sort_at = first seen
+        conn.execute(
+            text("UPDATE items SET sort_at = first_seen_at WHERE published_at IS NULL")
+        )
+        conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+    tag(first, ("corruption",))
+    assert [s.item.identity for s in first.recent_items(None, 5)] == ["undated", "dated"]
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == SCHEMA_VERSION == 3
+        assert [s.item.identity for s in migrated.recent_items(None, 5)] == ["dated", "undated"]
+    finally:
+        migrated.close()
