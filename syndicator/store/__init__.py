@@ -8,6 +8,7 @@ from syndicator.store.protocol import (
     ApplyCounts,
     DeliveryKind,
     Dispatch,
+    ItemKey,
     Storage,
     SubscriberState,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "ApplyCounts",
     "DeliveryKind",
     "Dispatch",
+    "ItemKey",
     "SqlStore",
     "Storage",
     "SubscriberState",

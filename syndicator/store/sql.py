@@ -49,7 +49,13 @@ from syndicator.models import (
 )
 from syndicator.store import schema as t
 from syndicator.store.migrations import migrate
-from syndicator.store.protocol import ApplyCounts, DeliveryKind, Dispatch, SubscriberState
+from syndicator.store.protocol import (
+    ApplyCounts,
+    DeliveryKind,
+    Dispatch,
+    ItemKey,
+    SubscriberState,
+)
 
 HASH_VERSION = "1"
 MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating PostgreSQL
@@ -444,6 +450,29 @@ class SqlStore:
         )
         with self._read() as conn:
             return self._stored(conn, conn.execute(query).all())
+
+    def tagged_keys(self, topics: Sequence[str]) -> list[ItemKey]:
+        if not topics:
+            return []
+        c = t.items.c
+        tagged = exists().where(
+            and_(t.taggings.c.item_id == c.id, t.taggings.c.topic.in_(list(topics)))
+        )
+        query = select(c.id, c.source_id, c.identity).where(tagged).order_by(c.id)
+        with self._read() as conn:
+            return [ItemKey(r.id, r.source_id, r.identity) for r in conn.execute(query)]
+
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        wanted = sorted(set(ids))
+        out: list[StoredItem] = []
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    select(t.items).where(t.items.c.id.in_(chunk)).order_by(t.items.c.id)
+                ).all()
+                out.extend(self._stored(conn, rows))
+        return out
 
     def topic_counts(self) -> dict[str, int]:
         query = select(t.taggings.c.topic, func.count()).group_by(t.taggings.c.topic)

@@ -61,9 +61,12 @@ def test_topic_page_lists_items_with_date_source_badges_and_anchor(settings: Set
     assert "Summary of release 0." in page
     assert page.index("Release 0") < page.index("Release 1")
     channel = build_channel(settings, settings.taxonomy.topics[0], [stored(1, link=None)])
-    anchor = channel.entries[0].anchor
-    assert f'<li id="{anchor}">' in page
-    assert f'href="{BASE_URL}corruption.html#{anchor}"' in page
+    entry = channel.entries[0]
+    assert f'<li id="{entry.anchor}">' in page
+    assert f'<a href="{BASE_URL}{entry.page}">Release 1</a>' in page  # its own page
+    # An item with a link of its own names its page beside it, relative to the folder.
+    linked = build_channel(settings, settings.taxonomy.topics[0], [stored(0)]).entries[0]
+    assert f'<a href="{linked.page}">Details</a>' in page
 
 
 def test_empty_topic_page_says_so(settings: Settings) -> None:

@@ -137,6 +137,23 @@ def test_undated_items_sort_below_the_dated_items_of_their_first_seen_day(
     assert recent[2].sort_date == NOW
 
 
+def test_tagged_keys_and_items_by_id(store: SqlStore) -> None:
+    store.apply_collect(ok(item("1"), item("2"), item("3")), NOW)
+    for stored in store.items_needing_tags("v1"):
+        topics = {"1": ("corruption",), "2": ("terrorism",), "3": ()}[stored.item.identity]
+        store.save_tags(
+            stored.id, TagResult(topics, dict.fromkeys(topics, 2.0), {}), "v1", NOW
+        )
+    keys = store.tagged_keys(["corruption", "terrorism"])
+    assert [(k.source_id, k.identity) for k in keys] == [("src", "1"), ("src", "2")]
+    assert [k.identity for k in store.tagged_keys(["terrorism"])] == ["2"]
+    assert store.tagged_keys([]) == []
+    found = store.items_by_id([keys[1].id, keys[0].id, 999_999])
+    assert [s.item.identity for s in found] == ["1", "2"]
+    assert found[0].topics == ("corruption",)
+    assert store.items_by_id([]) == []
+
+
 def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) -> None:
     store.apply_collect(ok(item("guid:1")), NOW)
     tag(store, ("corruption", "terrorism"))
