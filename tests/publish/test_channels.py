@@ -199,3 +199,17 @@ def test_entry_language_is_cleaned(make_settings: SettingsFactory) -> None:
     assert entry.lang == "en"
     (blank,) = build_channel(settings, None, [stored(1, lang=" ")]).entries
     assert blank.lang is None
+
+
+def test_summary_is_the_first_real_sentences_not_the_dateline(
+    make_settings: SettingsFactory,
+) -> None:
+    """Issue 8: folder items whose lead is "24 February 2026" showed only that."""
+    settings = make_settings()
+    item = stored(
+        1,
+        summary="8 de octubre de 2025 – Lima, Perú",
+        content="8 de octubre de 2025 – Lima, Perú\n\nLa unidad incautó cocaína.",
+    )
+    (entry,) = build_channel(settings, None, [item]).entries
+    assert entry.summary == "La unidad incautó cocaína."
