@@ -20,7 +20,7 @@ pages are never deleted, so a link in an old email or feed keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -70,7 +70,6 @@ def publish(
     settings: Settings,
     now: datetime,
     templates_dir: Path | None = None,
-    country_names: Mapping[str, str] | None = None,
 ) -> PublishReport:
     """Write every configured output for the store's current items.
 
@@ -80,12 +79,10 @@ def publish(
     naming the folder or file that cannot be written,
     :class:`~syndicator.errors.ConfigError` for a topic id that clashes with
     a reserved file name, and lets :class:`~syndicator.errors.StorageError`
-    from the store through. ``country_names`` (ISO code → name) is what item pages
-    show for the countries a release names; codes are shown without it.
+    from the store through.
     """
     del now  # see docstring: outputs must not depend on the clock
-    names = country_names or {}
-    outputs = render_outputs(store, settings, templates_dir, names)
+    outputs = render_outputs(store, settings, templates_dir)
     folder = settings.publish.output_dir
     ensure_folder(folder)
     report = PublishReport()
@@ -94,7 +91,7 @@ def publish(
     for name, data in outputs.items():
         _write(folder / name, data, report)
     if "html" in settings.publish.formats:
-        missing = _missing_item_pages(store, settings, templates_dir, names, set(outputs))
+        missing = _missing_item_pages(store, settings, templates_dir, set(outputs))
         for name, data in missing:
             _write(folder / name, data, report)
     return report
@@ -111,7 +108,6 @@ def render_outputs(
     store: Storage,
     settings: Settings,
     templates_dir: Path | None = None,
-    country_names: Mapping[str, str] | None = None,
 ) -> dict[str, bytes]:
     """Every output file's name and bytes, in the order they should be written.
 
@@ -143,7 +139,7 @@ def render_outputs(
         env = page_environment(templates_dir or default_templates_dir())
         site = _site(settings)
         shown = (entry for channel in channels for entry in channel.entries)
-        outputs.update(_item_pages(env, site, shown, country_names or {}))
+        outputs.update(_item_pages(env, site, shown))
         outputs[INDEX_PAGE] = render_index(env, site, everything, topics)
         for channel in topics:
             outputs[channel.page] = render_topic(env, site, channel)
@@ -161,14 +157,12 @@ def _site(settings: Settings) -> Site:
     )
 
 
-def _item_pages(
-    env: Environment, site: Site, entries: Iterable[Entry], country_names: Mapping[str, str]
-) -> dict[str, bytes]:
+def _item_pages(env: Environment, site: Site, entries: Iterable[Entry]) -> dict[str, bytes]:
     """Each entry's page once (an item is in several channels, always as the same entry)."""
     pages: dict[str, bytes] = {}
     for entry in entries:
         if entry.page not in pages:
-            pages[entry.page] = render_item(env, site, entry, country_names)
+            pages[entry.page] = render_item(env, site, entry)
     return pages
 
 
@@ -176,7 +170,6 @@ def _missing_item_pages(
     store: Storage,
     settings: Settings,
     templates_dir: Path | None,
-    country_names: Mapping[str, str],
     rendered: set[str],
 ) -> Iterator[tuple[str, bytes]]:
     """Pages of tagged items outside the feeds that have none yet, a batch at a time.
@@ -205,4 +198,4 @@ def _missing_item_pages(
     for start in range(0, len(missing), BACKFILL_BATCH):
         batch = store.items_by_id(missing[start : start + BACKFILL_BATCH])
         entries = (build_entry(i, True, settings.base_url_text, topics, sources) for i in batch)
-        yield from _item_pages(env, site, entries, country_names).items()
+        yield from _item_pages(env, site, entries).items()

@@ -11,10 +11,12 @@ anywhere and still work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from syndicator.errors import OutputError
@@ -76,16 +78,25 @@ def render_topic(env: Environment, site: Site, channel: Channel) -> bytes:
     return _render(env, "topic.html", site=site, channel=channel)
 
 
-def render_item(
-    env: Environment, site: Site, entry: Entry, country_names: Mapping[str, str]
-) -> bytes:
-    """``items/<uuid>.html``: one item whole, with its topics, countries and original link.
-
-    ``country_names`` maps ISO codes to the names shown; a code without a name is shown
-    as the code.
-    """
-    countries = [country_names.get(code, code) for code in entry.countries]
+def render_item(env: Environment, site: Site, entry: Entry) -> bytes:
+    """``items/<uuid>.html``: one item whole, with its topics, countries and original link."""
+    countries = country_names(entry.countries, site.language)
     return _render(env, "item.html", root="../", site=site, entry=entry, countries=countries)
+
+
+def country_names(codes: Iterable[str], language: str) -> list[str]:
+    """The countries' names (CLDR, via Babel) in the pages' language, else in English;
+    a code Babel does not know is shown as it is."""
+    names = _territories(language)
+    return [names.get(code.upper(), code) for code in codes]
+
+
+@cache
+def _territories(language: str) -> Mapping[str, str]:
+    try:
+        return Locale.parse(language.replace("-", "_")).territories
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en").territories
 
 
 def _render(env: Environment, name: str, root: str = "", **context: Any) -> bytes:

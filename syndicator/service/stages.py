@@ -27,7 +27,6 @@ from syndicator.publish import PublishReport, publish
 from syndicator.service.logs import event
 from syndicator.store import SqlStore
 from syndicator.tagging import Tagger
-from syndicator.tagging.vocabulary import country_names
 
 STAGES = ("collect", "tag", "publish", "deliver")
 TAG_BATCH = 500
@@ -189,13 +188,7 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
         store,
         "publish",
         LEASE_SECONDS["publish"],
-        lambda: publish(
-            store,
-            settings,
-            now,
-            settings.templates_dir,
-            country_names(settings.publish.language),
-        ),
+        lambda: publish(store, settings, now, settings.templates_dir),
     )
     if report is not None:
         event("published", written=len(report.written), unchanged=len(report.unchanged))

@@ -171,18 +171,6 @@ def load_countries() -> dict[str, dict[str, list[str]]]:
     return countries
 
 
-def country_names(lang: str = "en") -> dict[str, str]:
-    """Each country's first name in ``lang`` (English when it has none there), by ISO code:
-    what pages show for the codes the tagger stores."""
-    primary = lang.split("-", 1)[0].lower()  # "en-GB" → "en"
-    names: dict[str, str] = {}
-    for code, by_lang in load_countries().items():
-        chosen = by_lang.get(primary) or by_lang.get("en") or []
-        if chosen:
-            names[code] = chosen[0]
-    return names
-
-
 def load_demonyms() -> dict[str, dict[str, list[str]]]:
     """Built-in demonym patterns ("colombian~"): code → language → patterns (do not modify)."""
     demonyms: dict[str, dict[str, list[str]]] = _places().get("demonyms") or {}

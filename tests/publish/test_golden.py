@@ -49,13 +49,13 @@ def item_page(settings: Settings) -> bytes:
     """The undated item: its first-seen date says so, with countries and the original link."""
     entry = corruption(settings).entries[3]
     env = page_environment(default_templates_dir())
-    return render_item(env, SITE, entry, {"KZ": "Kazakhstan"})
+    return render_item(env, SITE, entry)
 
 
 def linkless_item_page(settings: Settings) -> bytes:
     """The item without a link: its page is the only place its whole text is read."""
     entry = corruption(settings).entries[2]
-    return render_item(page_environment(default_templates_dir()), SITE, entry, {})
+    return render_item(page_environment(default_templates_dir()), SITE, entry)
 
 
 @pytest.mark.parametrize(
