@@ -8,7 +8,7 @@ every datetime is timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from syndicator.text import bounded_error
@@ -16,14 +16,44 @@ from syndicator.text import bounded_error
 FetchStatus = Literal["ok", "not_modified", "error"]
 Cadence = Literal["daily", "weekly"]
 TagOrigin = Literal["auto", "manual"]
+SortKey = tuple[datetime, bool, datetime]
 
 
 def sort_moment(published_at: datetime | None, first_seen_at: datetime) -> datetime:
-    """Where an item stands in newest-first order: the publisher's date, unless it is
-    missing or later than when we first saw the item (a date in our future is wrong)."""
+    """The item's date as readers see it: the publisher's date, unless it is missing or
+    later than when we first saw the item (a date in our future is wrong)."""
     if published_at is None or published_at > first_seen_at:
         return first_seen_at
     return published_at
+
+
+def sort_position(published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """Where an item stands in newest-first order (the store's ``sort_at``).
+
+    A dated item stands at its date (:func:`sort_moment`). An undated one stands at
+    the start of the UTC day we first saw it: the first-seen time would put a release
+    of unknown age above everything dated that day, as if it were the newest news.
+    :func:`sort_key` then places it below the dated items of that day.
+    """
+    if published_at is None:
+        seen = first_seen_at.astimezone(UTC) if first_seen_at.tzinfo else first_seen_at
+        return seen.replace(hour=0, minute=0, second=0, microsecond=0)
+    return sort_moment(published_at, first_seen_at)
+
+
+def sort_key(published_at: datetime | None, first_seen_at: datetime) -> SortKey:
+    """The newest-first rule, in one place: sort by this key, descending.
+
+    Position first (:func:`sort_position`); at the same position a dated item comes
+    before an undated one (an undated item's position is midnight, which only a
+    date without a time shares); then the later first-seen time. The store orders by
+    the same columns (``sort_at``, dated, ``first_seen_at``), so SQL and Python agree.
+    """
+    return (
+        sort_position(published_at, first_seen_at),
+        published_at is not None,
+        first_seen_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +197,13 @@ class StoredItem:
 
     @property
     def sort_date(self) -> datetime:
+        """The date shown for the item (first-seen when the publisher gave none)."""
         return sort_moment(self.item.published_at, self.first_seen_at)
+
+    @property
+    def sort_key(self) -> SortKey:
+        """Newest-first order, descending (see :func:`sort_key`)."""
+        return sort_key(self.item.published_at, self.first_seen_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 # XML 1.0 Char production, minus C1 controls and DEL, which are legal but are
@@ -31,6 +32,7 @@ EXCERPT_CHARS = 400
 """Length of the plain-text summary put in feeds and pages."""
 
 SAFE_SCHEMES = frozenset({"http", "https"})
+_EMAIL = re.compile(r"<?[\w.+-]+@[\w-]+(?:\.[\w-]+)+>?")
 
 ERROR_CHARS = 500
 """Longest error message or warning we keep, log or print (a line an operator can read)."""
@@ -132,3 +134,19 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
         return None
     return candidate
+
+
+def author_name(value: str | None) -> str | None:
+    """The name in an author field, without its email address; None when only an address.
+
+    Feeds and mailed releases name their author "OSCE Newsroom <newsroom@…>": an address
+    in Atom's ``<name>`` makes validators warn, and readers gain nothing from it.
+    """
+    flat = one_line(value or "")
+    if "@" not in flat:
+        return flat or None
+    name, address = parseaddr(flat)
+    if "@" in address and name and "@" not in name:
+        return one_line(name) or None
+    # What parseaddr cannot split ("Jane Doe jane@x.org"): drop the addresses themselves.
+    return one_line(_EMAIL.sub(" ", flat)).strip(" ,;:()<>\"'") or None

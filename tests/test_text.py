@@ -76,3 +76,21 @@ def test_header_value_cuts_at_the_limit() -> None:
     assert len(cut) == 40
     assert cut.startswith("= ?x?q?y?= word")
     assert cut.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("OSCE Newsroom <newsroom@osce.example.org>", "OSCE Newsroom"),
+        ("newsroom@osce.example.org (OSCE Newsroom)", "OSCE Newsroom"),
+        ('"Doe, Jane" <jane@example.org>', "Doe, Jane"),
+        ("Jane Doe jane@example.org", "Jane Doe"),
+        ("UNODC Press Office", "UNODC Press Office"),
+        ("newsroom@osce.example.org", None),
+        ("<newsroom@osce.example.org>", None),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_author_name_keeps_the_name_and_drops_the_address(raw: str | None, name: str | None) -> None:
+    assert text.author_name(raw) == name

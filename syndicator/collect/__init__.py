@@ -41,8 +41,9 @@ def collect_sources(
     be timezone-aware UTC; ``rng`` makes the jitter reproducible in tests.
     ``known`` maps source ids to the item identities already stored for them
     (``Storage.identities``): page sources and ``full_text`` feeds then fetch
-    no page of a stored release. Sources missing from it are collected as if
-    nothing were stored (feeds do not need it).
+    no page of a stored release, and folder sources warn about an undated file
+    once, while it is new. Sources missing from it are collected as if nothing
+    were stored (feeds do not need it).
     """
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware UTC datetime")

@@ -161,7 +161,9 @@ class Cycle:
         self, source: FolderSource, state: SourceState | None
     ) -> CollectResult:
         try:
-            scan = await asyncio.to_thread(scan_folder, source, self.settings)
+            scan = await asyncio.to_thread(
+                scan_folder, source, self.settings, self.known_identities(source.id)
+            )
         except FolderError as exc:
             return self.error(source, state, exc.error_class, str(exc))
         return CollectResult(
@@ -254,7 +256,8 @@ async def collect_all(
     """Collect every due source concurrently; one result per due source, in input order.
 
     ``known`` maps a source id to the identities the store already holds for it,
-    so page sources and full-text feeds do not fetch pages of stored releases.
+    so page sources and full-text feeds do not fetch pages of stored releases, and
+    folder sources report an undated file only while it is new.
     """
     due = [s for s in sources if schedule.is_due(s, states.get(s.id), now, force)]
     if not due:

@@ -37,8 +37,14 @@ class FolderScan:
     warnings: tuple[str, ...]
 
 
-def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
-    """Read every matching file of the folder (blocking; run it in a thread)."""
+def scan_folder(
+    source: FolderSource, settings: CollectSettings, known: frozenset[str] | None = None
+) -> FolderScan:
+    """Read every matching file of the folder (blocking; run it in a thread).
+
+    ``known`` holds the identities already stored for the source; a file among them
+    that has no date was reported when it was new and is not reported again.
+    """
     root = source.path
     try:
         folder = ReleaseFolder(root)
@@ -51,7 +57,9 @@ def scan_folder(source: FolderSource, settings: CollectSettings) -> FolderScan:
             raise FolderError(
                 f"cannot list folder {root}: {exc.strerror or exc}", "unreadable"
             ) from None
-        return _read_all(source, settings, folder, listing.files, list(listing.skipped))
+        return _read_all(
+            source, settings, folder, listing.files, list(listing.skipped), known
+        )
 
 
 def _read_all(
@@ -60,6 +68,7 @@ def _read_all(
     folder: ReleaseFolder,
     files: tuple[str, ...],
     warnings: list[str],
+    known: frozenset[str] | None,
 ) -> FolderScan:
     root = source.path
     items: list[Item] = []
@@ -89,12 +98,13 @@ def _read_all(
                 f"{relative}: cannot be read as a release ({type(exc).__name__}: {exc}); skipped"
             )
             continue
-        if release.published_at is None:
+        identity = path_identity(relative)
+        if release.published_at is None and (known is None or identity not in known):
             warnings.append(f"{relative}: no date found; collected without a publication date")
         items.append(
             make_item(
                 source_id=source.id,
-                identity=path_identity(relative),
+                identity=identity,
                 title=release.title,
                 paragraphs=release.paragraphs,
                 link=release.link,

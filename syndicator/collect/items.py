@@ -7,6 +7,7 @@ from datetime import datetime
 
 from syndicator.collect.normalize import single_line, truncate
 from syndicator.models import Item
+from syndicator.text import author_name
 
 TITLE_CHARS = 1000
 LEAD_CHARS = 600
@@ -50,7 +51,8 @@ def make_item(
         published_at=published_at,
         updated_at=updated_at,
         lang=lang_code(lang),
-        author=single_line(author, 300) or None,
+        # "OSCE Newsroom <newsroom@…>" is stored as "OSCE Newsroom"; a bare address as None.
+        author=author_name(single_line(author, 300)),
         declared_topics=tuple(
             dict.fromkeys(t for t in (single_line(x, 300) for x in declared_topics) if t)
         ),

@@ -29,18 +29,17 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from syndicator import text
+from syndicator import site, text
 from syndicator.addresses import Mailbox, parse_address
 from syndicator.config import Settings
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner
 from syndicator.models import StoredItem, Subscriber
 from syndicator.store.protocol import DeliveryKind
+from syndicator.teaser import teaser
 
 EXCERPT_CHARS = 400
 SUBJECT_CHARS = 180
-MIN_SUMMARY_CHARS = 80
-"""A shorter summary is usually a dateline ("24 February 2026"); the content says more."""
 POLICY = policy.default.clone(max_line_length=998)
 """Headers fold only at RFC 5322's hard limit: the default (78) would turn the long
 unsubscribe URL in ``List-Unsubscribe`` into encoded words, which no client reads."""
@@ -63,7 +62,7 @@ class _TextExtractor(HTMLParser):
         if tag in self._SKIP:
             self._skipping += 1
         elif tag in {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4"}:
-            self.parts.append(" ")
+            self.parts.append("\n\n")  # a paragraph break: a dateline paragraph stays one
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skipping:
@@ -76,12 +75,17 @@ class _TextExtractor(HTMLParser):
 
 def plain_text(fragment: str) -> str:
     """The visible text of a possibly-HTML fragment, whitespace collapsed."""
+    return " ".join(_visible_text(fragment).split())
+
+
+def _visible_text(fragment: str) -> str:
+    """The visible text of a possibly-HTML fragment, paragraph breaks kept."""
     if "<" in fragment or "&" in fragment:
         parser = _TextExtractor()
         parser.feed(fragment)
         parser.close()
         fragment = "".join(parser.parts)
-    return " ".join(fragment.split())
+    return fragment
 
 
 def excerpt(fragment: str, limit: int = EXCERPT_CHARS) -> str:
@@ -89,12 +93,9 @@ def excerpt(fragment: str, limit: int = EXCERPT_CHARS) -> str:
     return text.excerpt(plain_text(fragment), limit)
 
 
-def _best_excerpt(summary: str, content: str) -> str:
-    """The summary, unless it is only a stub (a dateline) and the full text says more."""
-    short = excerpt(summary)
-    if len(short) >= MIN_SUMMARY_CHARS or not content:
-        return short or excerpt(content)
-    return excerpt(content)
+def _teaser(summary: str, content: str) -> str:
+    """The first real sentences, without the dateline: the same rule as feeds and pages."""
+    return teaser(_visible_text(summary), _visible_text(content), EXCERPT_CHARS)
 
 
 def display_date(item: StoredItem, zone: ZoneInfo) -> str:
@@ -197,9 +198,9 @@ class Renderer:
         self.domain = self._sender.domain
         """Domain of the From address, for Message-IDs and List-Id."""
         self._topic_titles = {t.id: t.title for t in settings.taxonomy.topics}
-        self._topic_links = {
-            t.id: str(t.link) if t.link is not None else None for t in settings.taxonomy.topics
-        }
+        self._pages_url = settings.base_url_text if "html" in settings.publish.formats else None
+        """Where the published pages are, if they are published: topic headings and
+        items without a link of their own point there."""
         self._source_titles: Mapping[str, str] = {s.id: s.title or s.id for s in settings.sources}
 
     # ---- public ----------------------------------------------------------------------
@@ -289,12 +290,16 @@ class Renderer:
         return ItemView(
             id=stored.id,
             title=text.one_line(item.title, 300) or "(untitled)",
-            link=text.safe_url(item.link),
+            link=text.safe_url(item.link)
+            or self._page_url(site.item_page(item.source_id, item.identity)),
             source=self._source_titles.get(item.source_id, item.source_id),
             date=display_date(stored, zone),
-            summary=_best_excerpt(item.summary, item.content),
+            summary=_teaser(item.summary, item.content),
             also=tuple(self._topic_titles.get(t, t) for t in also),
         )
+
+    def _page_url(self, page: str) -> str | None:
+        return None if self._pages_url is None else self._pages_url + page
 
     def _groups(
         self, subscriber: Subscriber, items: Sequence[StoredItem], zone: ZoneInfo
@@ -315,12 +320,12 @@ class Renderer:
         ranked = sorted(placed, key=lambda t: (order.index(t) if t in order else len(order), t))
         groups = []
         for topic in ranked:
-            entries = sorted(placed[topic], key=lambda e: (e[0].sort_date, e[0].id), reverse=True)
+            entries = sorted(placed[topic], key=lambda e: (e[0].sort_key, e[0].id), reverse=True)
             groups.append(
                 TopicGroup(
                     id=topic,
                     title=self._topic_titles.get(topic, topic),
-                    link=self._topic_links.get(topic),
+                    link=self._page_url(site.topic_page(topic)) if topic in order else None,
                     items=tuple(self._view(s, zone, also) for s, also in entries),
                 )
             )

@@ -11,15 +11,15 @@ byte-identical.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syndicator import text
+from syndicator import site, text
 from syndicator.config import Settings, TopicSettings
 from syndicator.errors import ConfigError
-from syndicator.models import StoredItem
+from syndicator.models import SortKey, StoredItem
+from syndicator.teaser import teaser
 
 ALL = "all"
 """Channel key (and file stem) of the feeds carrying every topic."""
@@ -37,13 +37,6 @@ MEDIA_TYPES: Mapping[str, str] = {
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """``updated`` of a feed with no entries: fixed, so an empty feed is not rewritten every cycle."""
-
-ENTRY_NAMESPACE = uuid.UUID("c2a65b21-f501-5fa3-bdbc-f143ddcb3fa8")
-"""uuid5(NAMESPACE_URL, 'https://github.com/syndicator/syndicator#feed-entry').
-
-Hard-coded: changing it would change every published entry id, and readers
-would show every item as new again.
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +61,19 @@ class Entry:
     """Fragment id of the item on the channel's HTML page."""
     title: str
     url: str | None
-    """The publisher's http(s) link, else our page anchor (when pages are published)."""
+    """The publisher's http(s) link, else the item's own page (when pages are published)."""
+    original: str | None
+    """The publisher's http(s) link, if it has a safe one."""
+    page: str
+    """The item's own page, relative to the output folder (``items/<uuid>.html``)."""
+    permalink: str | None
+    """The item's own page as an absolute URL; None when pages are not published."""
     published: datetime
+    dated: bool
+    """False when the publisher gave no date and ``published`` is when we first saw it."""
     updated: datetime
     summary: str
-    """Plain-text excerpt."""
+    """Plain-text teaser: the first real sentences, without the dateline."""
     paragraphs: tuple[str, ...]
     """The full text as plain-text paragraphs."""
     author: str | None
@@ -80,6 +81,8 @@ class Entry:
     source_title: str
     lang: str | None
     topics: tuple[TopicRef, ...]
+    countries: tuple[str, ...]
+    """ISO 3166-1 alpha-2 codes of the countries the text names, most named first."""
 
     @property
     def content_html(self) -> str:
@@ -133,8 +136,7 @@ class Channel:
 
 def entry_id(item: StoredItem) -> str:
     """The entry id: a name-based UUID of (source id, identity), never the database row id."""
-    name = f"{item.item.source_id}\n{item.item.identity}"
-    return f"urn:uuid:{uuid.uuid5(ENTRY_NAMESPACE, name)}"
+    return f"urn:uuid:{site.item_uuid(item.item.source_id, item.item.identity)}"
 
 
 def utc(moment: datetime) -> datetime:
@@ -178,7 +180,7 @@ def topic_refs(settings: Settings) -> dict[str, TopicRef]:
             id=t.id,
             title=one_line_or(t.title, t.id),
             scheme=str(t.link) if t.link is not None else None,
-            page=f"{t.id}.html",
+            page=site.topic_page(t.id),
         )
         for t in settings.taxonomy.topics
     }
@@ -194,33 +196,39 @@ def source_titles(settings: Settings) -> dict[str, str]:
 
 def build_entry(
     item: StoredItem,
-    page: str | None,
+    has_pages: bool,
     base_url: str,
     topics: Mapping[str, TopicRef],
     sources: Mapping[str, str],
 ) -> Entry:
-    """One entry; ``page`` is the channel's HTML page, or None when pages are not published."""
+    """One entry; ``has_pages`` says whether the HTML pages (item pages too) are published."""
     ident = entry_id(item)
     anchor = "item-" + ident.rsplit(":", 1)[-1]
     record = item.item
-    url = text.safe_url(record.link)
-    if url is None and page is not None:
-        url = f"{base_url}{page}#{anchor}"
+    original = text.safe_url(record.link)
+    page = site.item_page(record.source_id, record.identity)
+    permalink = f"{base_url}{page}" if has_pages else None
     abstract = record.summary or record.content
     return Entry(
         id=ident,
         anchor=anchor,
         title=text.one_line(record.title) or text.excerpt(abstract, 80) or "Untitled",
-        url=url,
+        url=original or permalink,
+        original=original,
+        page=page,
+        permalink=permalink,
         published=utc(item.sort_date),
+        dated=record.published_at is not None,
         updated=entry_updated(item),
-        summary=text.excerpt(abstract),
+        summary=teaser(record.summary, record.content),
         paragraphs=text.paragraphs(record.text),
-        author=text.one_line(record.author) if record.author else None,
+        # Stored before addresses were dropped at collection: "Name <addr>" → "Name".
+        author=text.author_name(record.author),
         source_id=record.source_id,
         source_title=sources.get(record.source_id, record.source_id),
         lang=text.one_line(record.lang or "") or None,
         topics=tuple(topics[t] for t in _ordered_topics(item.topics, topics)),
+        countries=tuple(c for c in (text.one_line(c) for c in item.countries) if c),
     )
 
 
@@ -231,10 +239,17 @@ def _ordered_topics(assigned: Iterable[str], known: Mapping[str, TopicRef]) -> l
 
 
 def newest_first(items: Iterable[StoredItem], limit: int) -> list[StoredItem]:
-    """Newest first by ``sort_date``, ties broken by entry id so the order is reproducible."""
+    """Newest first by the one rule (:func:`syndicator.models.sort_key`: undated items
+    below the dated ones of the day we first saw them), ties broken by entry id so the
+    order is reproducible."""
     unique = {entry_id(i): i for i in items}
-    ordered = sorted(unique.items(), key=lambda kv: (utc(kv[1].sort_date), kv[0]), reverse=True)
+    ordered = sorted(unique.items(), key=lambda kv: (_utc_key(kv[1]), kv[0]), reverse=True)
     return [i for _, i in ordered[:limit]]
+
+
+def _utc_key(item: StoredItem) -> SortKey:
+    position, dated, seen = item.sort_key
+    return utc(position), dated, utc(seen)
 
 
 def build_channel(
@@ -256,7 +271,7 @@ def build_channel(
     # without a category: untagged, as far as publishing is concerned.
     tagged = [i for i in items if not topics.keys().isdisjoint(i.topics)]
     entries = tuple(
-        build_entry(i, page if has_page else None, base_url, topics, sources)
+        build_entry(i, has_page, base_url, topics, sources)
         for i in newest_first(tagged, pub.max_entries)
     )
     if topic is None or ref is None:

@@ -1,20 +1,26 @@
-"""Static HTML pages: an index of topics and one page per topic.
+"""Static HTML pages: an index of topics, one page per topic and one per item.
 
-Rendering is pure (channels in, bytes out); the orchestrator writes the
-files. Pages carry no "generated at" stamp, so an unchanged channel gives an
+Rendering is pure (channels and entries in, bytes out); the orchestrator writes
+the files. Pages carry no "generated at" stamp, so an unchanged channel gives an
 unchanged page and the writer leaves the file alone.
+
+Item pages live one folder down (``items/<uuid>.html``); templates put ``root``
+("" or "../") before every link to another page so the folder can be copied
+anywhere and still work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from syndicator.errors import OutputError
-from syndicator.publish.channels import MEDIA_TYPES, Channel
+from syndicator.publish.channels import MEDIA_TYPES, Channel, Entry
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
@@ -72,7 +78,28 @@ def render_topic(env: Environment, site: Site, channel: Channel) -> bytes:
     return _render(env, "topic.html", site=site, channel=channel)
 
 
-def _render(env: Environment, name: str, **context: Any) -> bytes:
+def render_item(env: Environment, site: Site, entry: Entry) -> bytes:
+    """``items/<uuid>.html``: one item whole, with its topics, countries and original link."""
+    countries = country_names(entry.countries, site.language)
+    return _render(env, "item.html", root="../", site=site, entry=entry, countries=countries)
+
+
+def country_names(codes: Iterable[str], language: str) -> list[str]:
+    """The countries' names (CLDR, via Babel) in the pages' language, else in English;
+    a code Babel does not know is shown as it is."""
+    names = _territories(language)
+    return [names.get(code.upper(), code) for code in codes]
+
+
+@cache
+def _territories(language: str) -> Mapping[str, str]:
+    try:
+        return Locale.parse(language.replace("-", "_")).territories
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en").territories
+
+
+def _render(env: Environment, name: str, root: str = "", **context: Any) -> bytes:
     """Render one page; any template fault becomes an :class:`OutputError` naming the template.
 
     ``extends``, ``include`` and ``import`` are resolved while rendering, so a
@@ -80,7 +107,8 @@ def _render(env: Environment, name: str, **context: Any) -> bytes:
     not in ``get_template``.
     """
     try:
-        return env.get_template(name).render(feed_links=feed_links, **context).encode("utf-8")
+        template = env.get_template(name)
+        return template.render(feed_links=feed_links, root=root, **context).encode("utf-8")
     except TemplateNotFound as exc:
         raise OutputError(f"page template {exc.name!r} not found in {_searchpath(env)}") from None
     except TemplateSyntaxError as exc:

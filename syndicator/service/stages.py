@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from syndicator.collect import collect_sources
 from syndicator.collect.schedule import AnySource, is_due, source_location
-from syndicator.config import FeedSource, PageSource, Settings
+from syndicator.config import FeedSource, FolderSource, PageSource, Settings
 from syndicator.deliver import DeliveryReport, deliver_due
 from syndicator.errors import LeaseLostError, StorageError
 from syndicator.models import CollectResult
@@ -76,10 +76,12 @@ def collect_stage(
             else:
                 report.claimed_elsewhere += 1  # another worker is fetching it right now
         sources = [source for source, _ in due]
-        known = {  # stored identities: page sources and full-text feeds skip stored releases
+        known = {  # stored identities: page sources and full-text feeds skip stored releases,
+            # folders warn about an undated file once (while it is new)
             s.id: store.identities(s.id)
             for s in sources
-            if isinstance(s, PageSource) or (isinstance(s, FeedSource) and s.full_text)
+            if isinstance(s, PageSource | FolderSource)
+            or (isinstance(s, FeedSource) and s.full_text)
         }
         results = (
             collect_sources(sources, states, settings.collect, now, force=True, known=known)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
     text,
@@ -20,7 +21,8 @@ from sqlalchemy import (
 )
 
 from syndicator.errors import SchemaVersionError
-from syndicator.store.schema import SCHEMA_VERSION, meta, metadata
+from syndicator.models import sort_position
+from syndicator.store.schema import SCHEMA_VERSION, items, meta, metadata
 from syndicator.store.types import UTCDateTime
 
 Migration = Callable[[Connection], None]
@@ -85,8 +87,35 @@ def _v4_to_v5(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE sources ADD COLUMN warnings {kind}"))
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """Undated items move to the start of the day they were first seen (data only).
+
+    Version 2 sorted them at their first-seen time, above every dated item of that
+    day; see :func:`syndicator.models.sort_position`.
+    """
+    undated = conn.execute(
+        select(items.c.id, items.c.first_seen_at).where(items.c.published_at.is_(None))
+    ).all()
+    if undated:
+        conn.execute(
+            update(items)
+            .where(items.c.id == bindparam("row_id"))
+            .values(sort_at=bindparam("position")),
+            [
+                {"row_id": row.id, "position": sort_position(None, row.first_seen_at)}
+                for row in undated
+            ],
+        )
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+MIGRATIONS: dict[int, Migration] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
+    5: _v5_to_v6,
+}
 
 
 def current_version(conn: Connection) -> int:

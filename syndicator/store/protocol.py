@@ -54,6 +54,15 @@ class ApplyCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemKey:
+    """What names a stored item: its row id here, and (source id, identity) everywhere."""
+
+    id: int
+    source_id: str
+    identity: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriberState:
     """A configured subscriber together with what the store knows about them."""
 
@@ -167,6 +176,16 @@ class Storage(Protocol):
 
     def recent_items(self, topic: str | None, limit: int) -> list[StoredItem]:
         """Tagged items, newest first; ``topic=None`` means items with any topic."""
+        ...
+
+    def tagged_keys(self, topics: Sequence[str]) -> list[ItemKey]:
+        """The key of every item tagged with one of ``topics``, without its text: enough
+        to find the items whose page has not been written yet."""
+        ...
+
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        """The stored items with these row ids, with their tags, in id order; unknown
+        ids are left out."""
         ...
 
     def topic_counts(self) -> dict[str, int]: ...

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    case,
     create_engine,
     delete,
     event,
@@ -43,7 +44,7 @@ from syndicator.models import (
     Subscriber,
     Tagging,
     TagResult,
-    sort_moment,
+    sort_position,
 )
 from syndicator.store import changes
 from syndicator.store import schema as t
@@ -55,6 +56,7 @@ from syndicator.store.protocol import (
     DeliveryKind,
     Dispatch,
     DispatchState,
+    ItemKey,
     KeyUse,
     LeaseRecord,
     SubscriberState,
@@ -65,6 +67,15 @@ MIGRATION_LOCK = 0x53594E44  # "SYND": the advisory lock taken while migrating P
 MAX_STORED_WARNINGS = 20
 """Warnings a source's health keeps from its last collection; the log has them all."""
 MAX_WARNING_CHARS = ERROR_CHARS
+
+
+NEWEST_FIRST = (
+    t.items.c.sort_at.desc(),
+    case((t.items.c.published_at.is_(None), 0), else_=1).desc(),
+    t.items.c.first_seen_at.desc(),
+    t.items.c.id.desc(),
+)
+"""``models.sort_key`` in SQL: position, dated before undated, later first seen, newer row."""
 
 
 def content_hash(item: Item) -> str:
@@ -206,7 +217,7 @@ class SqlStore:
                         "content_hash": digest,
                         "first_seen_at": now,
                         "last_changed_at": now,
-                        "sort_at": sort_moment(item.published_at, now),
+                        "sort_at": sort_position(item.published_at, now),
                         "hash_only_changes": 0,
                     }
                 )
@@ -226,7 +237,7 @@ class SqlStore:
                 values = {
                     **_item_fields(item),
                     "last_changed_at": now,
-                    "sort_at": sort_moment(item.published_at, stored.first_seen_at),
+                    "sort_at": sort_position(item.published_at, stored.first_seen_at),
                 }
             else:
                 unchanged += 1
@@ -464,11 +475,34 @@ class SqlStore:
         query = (
             select(t.items)
             .where(exists().where(condition))
-            .order_by(t.items.c.sort_at.desc(), t.items.c.id.desc())
+            .order_by(*NEWEST_FIRST)
             .limit(limit)
         )
         with self._read() as conn:
             return self._stored(conn, conn.execute(query).all())
+
+    def tagged_keys(self, topics: Sequence[str]) -> list[ItemKey]:
+        if not topics:
+            return []
+        c = t.items.c
+        tagged = exists().where(
+            and_(t.taggings.c.item_id == c.id, t.taggings.c.topic.in_(list(topics)))
+        )
+        query = select(c.id, c.source_id, c.identity).where(tagged).order_by(c.id)
+        with self._read() as conn:
+            return [ItemKey(r.id, r.source_id, r.identity) for r in conn.execute(query)]
+
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        wanted = sorted(set(ids))
+        out: list[StoredItem] = []
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    select(t.items).where(t.items.c.id.in_(chunk)).order_by(t.items.c.id)
+                ).all()
+                out.extend(self._stored(conn, rows))
+        return out
 
     def topic_counts(self) -> dict[str, int]:
         query = select(t.taggings.c.topic, func.count()).group_by(t.taggings.c.topic)

@@ -156,6 +156,24 @@ def test_eml_release(tmp_path: Path) -> None:
     assert item.declared_topics == ("UNODC on Corruption",)
     assert item.guid == "<abc@example.org>"
     assert item.identity == "path:m.eml"
+    assert item.author == "Press"  # "Press <press@example.org>": the name, not the address
+
+
+def test_undated_file_is_reported_while_it_is_new(tmp_path: Path) -> None:
+    """Not every cycle: the warning repeats only while the store does not hold the item."""
+    (tmp_path / "nodate.txt").write_text("A title\n\nNo date here.", encoding="utf-8")
+    source = FolderSource(id="files", path=tmp_path)
+
+    def warnings(known: frozenset[str] | None) -> tuple[str, ...]:
+        [result] = collect_sources(
+            [source], {}, CollectSettings(), NOW, rng=random.Random(0),
+            known=None if known is None else {"files": known},
+        )
+        return result.warnings
+
+    assert any("no date found" in w for w in warnings(frozenset()))
+    assert warnings(frozenset({"path:nodate.txt"})) == ()
+    assert any("no date found" in w for w in warnings(None))  # the caller did not say
 
 
 def test_missing_date_and_bad_file_are_warnings(tmp_path: Path) -> None:

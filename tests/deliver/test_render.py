@@ -15,6 +15,7 @@ import pytest
 from syndicator.deliver.render import Renderer, display_date, excerpt
 from syndicator.deliver.tokens import TokenSigner
 from syndicator.models import Item, StoredItem, Subscriber, Tagging
+from syndicator.site import item_page
 from syndicator.text import safe_url as safe_link
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -238,3 +239,81 @@ def test_a_dateline_summary_gives_way_to_the_content(renderer: Renderer) -> None
     )
     text, _ = parts(renderer.render("alert", SUB, [item], "<s@example.org>", NOW).message)
     assert "met to discuss virtual assets" in " ".join(text.split())
+
+
+def test_digest_topic_headings_link_to_our_topic_pages(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """Not to the organisation's page configured as the topic's ``link`` (issue 8)."""
+    topics = [
+        {"id": "corruption", "title": "Corruption", "link": "https://www.unodc.org/corruption/"},
+        {"id": "terrorism", "title": "Terrorism"},
+    ]
+    renderer = Renderer(make_settings(taxonomy={"topics": topics}), TokenSigner("k"))
+    items = [stored(1, "Bribes", {"corruption": 2.0}), stored(2, "Plot", {"terrorism": 2.0})]
+    _, page = parts(renderer.render("digest", SUB, items, "<h1@example.org>", NOW).message)
+    assert '<a href="https://news.example.org/corruption.html"' in page
+    assert '<a href="https://news.example.org/terrorism.html"' in page
+    assert "www.unodc.org/corruption" not in page
+
+
+def test_an_item_without_a_link_links_to_its_own_page(make_settings) -> None:  # type: ignore[no-untyped-def]
+    item = stored(5, "From a folder", {"corruption": 2.0}, link=None)
+    page_url = f"https://news.example.org/{item_page('osce', 'i5')}"
+    renderer = Renderer(make_settings(), TokenSigner("k"))
+    for kind in ("digest", "alert"):
+        text, page = parts(renderer.render(kind, SUB, [item], f"<{kind}@example.org>", NOW).message)
+        assert page_url in text, kind
+        assert f'<a href="{page_url}"' in page, kind
+    # Without published pages there is no page to link to, and no link at all.
+    renderer = Renderer(make_settings(publish={"formats": ["atom"]}), TokenSigner("k"))
+    text, page = parts(renderer.render("alert", SUB, [item], "<a@example.org>", NOW).message)
+    assert "/items/" not in text
+    assert "/items/" not in page
+    assert "<a href" not in page.split("<h3", 1)[1].split("</h3>", 1)[0]
+
+
+def test_digest_lists_an_undated_item_below_the_dated_ones_of_its_day(
+    renderer: Renderer,
+) -> None:
+    seen = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    dated = stored(1, "Dated that morning", {"corruption": 2.0},
+                   published_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    undated = StoredItem(
+        id=2,
+        item=Item(source_id="osce", identity="u", title="Undated, seen that evening"),
+        first_seen_at=seen,
+        last_changed_at=seen,
+        taggings=(Tagging("corruption", 2.0, ()),),
+    )
+    text, _ = parts(renderer.render("digest", SUB, [undated, dated], "<o@example.org>", NOW).message)
+    assert text.index("Dated that morning") < text.index("Undated, seen that evening")
+
+
+def test_alert_matches_golden_file(renderer: Renderer) -> None:
+    """A whole alert, checked in: a dateline-only summary and no link of its own.
+    Message-ID and date are fixed by the caller (and the MIME boundary derives from the
+    Message-ID), so nothing volatile needs normalising."""
+    item = StoredItem(
+        id=21,
+        item=Item(
+            source_id="unodc",
+            identity="releases/2026-02-24-virtual-assets.md",
+            title="Financial intelligence units tackle terrorist financing through virtual assets",
+            summary="24 February 2026",
+            content="24 February 2026\n\nBishkek – Analysts from the financial intelligence "
+            "units of five countries met in Bishkek. They examined crypto-asset wallets.\n\n"
+            "A second paragraph.",
+            published_at=datetime(2026, 2, 24, tzinfo=UTC),
+        ),
+        first_seen_at=NOW,
+        last_changed_at=NOW,
+        taggings=(Tagging("terrorism", 3.0, ()), Tagging("corruption", 1.0, ())),
+    )
+    message = renderer.render("alert", SUB, [item], "<golden-alert@example.org>", NOW).message
+    actual = message.as_bytes(policy=message.policy.clone(linesep="\n")).decode("ascii")
+    expected_file = GOLDEN / "alert.eml"
+    if os.environ.get("SYNDICATOR_REGEN_GOLDEN"):
+        expected_file.write_text(actual, encoding="ascii", newline="\n")
+    assert actual == expected_file.read_text(encoding="ascii")
+    text, _ = parts(message)
+    assert "Analysts from the financial intelligence units" in text
+    assert "24 February 2026" not in text  # the teaser dropped the dateline

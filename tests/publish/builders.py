@@ -47,6 +47,7 @@ def stored(
     row_id: int | None = None,
     first_seen: datetime | None = None,
     last_changed: datetime | None = None,
+    countries: Sequence[str] = (),
     **fields: Any,
 ) -> StoredItem:
     """A StoredItem as the store would return it, for the pure builders."""
@@ -57,6 +58,7 @@ def stored(
         first_seen_at=seen,
         last_changed_at=last_changed or seen,
         taggings=tuple(Tagging(topic=t, score=2.0, evidence=("x",)) for t in topics),
+        countries=tuple(countries),
     )
 
 
@@ -75,3 +77,28 @@ def fill(store: Storage, items: Sequence[tuple[Item, Sequence[str]]], now: datet
         if topics is not None:
             result = TagResult(topics=topics, scores=dict.fromkeys(topics, 2.0), evidence={})
             store.save_tags(record.id, result, "test-tagger", now)
+
+
+def sample_items() -> list[StoredItem]:
+    """A varied set: two topics, markup and XML-illegal characters, an author stored with
+    their address, no link with a dateline for a summary, an edit, no date."""
+    return [
+        stored(0, topics=("corruption", "trafficking-in-persons")),
+        stored(
+            1,
+            title="Officials <b>charged</b> & \x0bconvicted",
+            summary="",
+            content="Para one with <script>alert(1)</script>.\n\nPara two & more.",
+            author="UNODC Press Office <press@unodc.example.org>",
+            lang="en",
+        ),
+        stored(
+            2,
+            link=None,
+            last_changed=NOW - timedelta(hours=3),
+            summary="24 February 2026",
+            content="24 February 2026\n\nBishkek – Analysts from five units met in Bishkek. "
+            "They discussed virtual assets.\n\nA second paragraph.",
+        ),
+        stored(3, published_at=None, first_seen=NOW - timedelta(days=3), countries=("KZ",)),
+    ]

@@ -93,27 +93,41 @@ def test_channel_updated_comes_from_entries_not_the_clock(make_settings: Setting
     assert build_channel(settings, None, []).updated == EPOCH
 
 
-def test_item_without_link_points_to_its_page_anchor(make_settings: SettingsFactory) -> None:
+def test_item_without_link_points_to_its_own_page(make_settings: SettingsFactory) -> None:
     settings = make_settings()
     topic = settings.taxonomy.topics[0]
     item = stored(1, link=None)
     (in_topic,) = build_channel(settings, topic, [item]).entries
-    assert in_topic.url == f"{BASE_URL}corruption.html#{in_topic.anchor}"
+    # The page is named after the entry id's UUID, the same in every channel.
+    assert in_topic.url == f"{BASE_URL}items/56bedd6e-69ff-507a-8917-c50c46eb6c52.html"
+    assert in_topic.url == in_topic.permalink
+    assert in_topic.page == "items/56bedd6e-69ff-507a-8917-c50c46eb6c52.html"
+    assert in_topic.original is None
     (in_all,) = build_channel(settings, None, [item]).entries
-    assert in_all.url == f"{BASE_URL}index.html#{in_all.anchor}"
+    assert in_all.url == in_topic.url
 
 
-def test_unsafe_link_is_replaced_by_the_page_anchor(make_settings: SettingsFactory) -> None:
+def test_item_with_a_link_keeps_it_and_still_has_a_page(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    (entry,) = build_channel(settings, None, [stored(1)]).entries
+    assert entry.url == entry.original == "https://www.unodc.org/press/1"
+    assert entry.permalink == f"{BASE_URL}{entry.page}"
+
+
+def test_unsafe_link_is_replaced_by_the_item_page(make_settings: SettingsFactory) -> None:
     settings = make_settings()
     (entry,) = build_channel(settings, None, [stored(1, link="javascript:alert(1)")]).entries
+    assert entry.original is None
+    assert entry.url == entry.permalink
     assert entry.url is not None
-    assert entry.url.startswith(BASE_URL + "index.html#item-")
+    assert entry.url.startswith(BASE_URL + "items/")
 
 
 def test_without_pages_a_linkless_item_has_no_url(make_settings: SettingsFactory) -> None:
     settings = make_settings(formats=["rss", "atom"])
     channel = build_channel(settings, None, [stored(1, link=None)])
     assert channel.entries[0].url is None
+    assert channel.entries[0].permalink is None
     assert channel.home_url == BASE_URL
     assert channel.formats == ("rss", "atom")
 
@@ -185,3 +199,17 @@ def test_entry_language_is_cleaned(make_settings: SettingsFactory) -> None:
     assert entry.lang == "en"
     (blank,) = build_channel(settings, None, [stored(1, lang=" ")]).entries
     assert blank.lang is None
+
+
+def test_summary_is_the_first_real_sentences_not_the_dateline(
+    make_settings: SettingsFactory,
+) -> None:
+    """Issue 8: folder items whose lead is "24 February 2026" showed only that."""
+    settings = make_settings()
+    item = stored(
+        1,
+        summary="8 de octubre de 2025 – Lima, Perú",
+        content="8 de octubre de 2025 – Lima, Perú\n\nLa unidad incautó cocaína.",
+    )
+    (entry,) = build_channel(settings, None, [item]).entries
+    assert entry.summary == "La unidad incautó cocaína."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,11 @@ from syndicator.config import Settings
 from syndicator.models import StoredItem
 from syndicator.publish.channels import Channel, build_channel
 from syndicator.publish.feeds import atom_bytes, rss_bytes
-from tests.publish.builders import BASE_URL, NOW, stored
+from tests.publish.builders import BASE_URL, NOW, sample_items, stored
 from tests.publish.conftest import SettingsFactory
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("SYNDICATOR_UPDATE_GOLDEN") == "1"
-
-
-def sample_items() -> list[StoredItem]:
-    """A varied set: two topics, no link, markup and XML-illegal characters, an edit."""
-    return [
-        stored(0, topics=("corruption", "trafficking-in-persons")),
-        stored(
-            1,
-            title="Officials <b>charged</b> & \x0bconvicted",
-            summary="",
-            content="Para one with <script>alert(1)</script>.\n\nPara two & more.",
-            author="UNODC Press Office",
-            lang="en",
-        ),
-        stored(2, link=None, last_changed=NOW - timedelta(hours=3)),
-        stored(3, published_at=None, first_seen=NOW - timedelta(days=3)),
-    ]
 
 
 def corruption(settings: Settings, items: list[StoredItem] | None = None) -> Channel:
@@ -130,11 +112,11 @@ def test_atom_summary_is_plain_excerpt(settings: Settings) -> None:
     assert len(atom.entries[0].summary) <= 400
 
 
-def test_linkless_item_links_to_topic_page_anchor(settings: Settings) -> None:
-    atom = parse(atom_bytes(corruption(settings)))
-    entry = atom.entries[2]
-    assert entry.link.startswith(f"{BASE_URL}corruption.html#item-")
-    assert entry.link.endswith(entry.id.rsplit(":", 1)[1])
+@pytest.mark.parametrize("build", [rss_bytes, atom_bytes])
+def test_linkless_item_links_to_its_own_page(settings: Settings, build: Any) -> None:
+    parsed = parse(build(corruption(settings)))
+    entry = parsed.entries[2]
+    assert entry.link == f"{BASE_URL}items/{entry.id.rsplit(':', 1)[1]}.html"
 
 
 def test_empty_feed_is_valid(settings: Settings) -> None:
@@ -163,3 +145,14 @@ def test_golden(settings: Settings, build: Any, name: str) -> None:
     if UPDATE_GOLDEN:
         path.write_bytes(data)
     assert data == path.read_bytes()
+
+
+@pytest.mark.parametrize("build", [rss_bytes, atom_bytes])
+def test_an_author_stored_with_an_address_is_published_by_name_only(
+    settings: Settings, build: Any
+) -> None:
+    """Issue 8: "Name <addr@x>" in Atom's <name> makes the W3C validator warn."""
+    data = build(corruption(settings))
+    assert b"press@unodc.example.org" not in data
+    if build is atom_bytes:
+        assert parse(data).entries[1].author == "UNODC Press Office"

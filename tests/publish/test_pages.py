@@ -10,7 +10,7 @@ from syndicator.config import Settings
 from syndicator.errors import OutputError
 from syndicator.models import StoredItem
 from syndicator.publish.channels import build_channel
-from syndicator.publish.pages import Site, render_index, render_topic
+from syndicator.publish.pages import Site, country_names, render_index, render_topic
 from syndicator.publish.templates import page_environment
 from syndicator.resources import default_templates_dir
 from tests.publish.builders import BASE_URL, stored
@@ -61,9 +61,12 @@ def test_topic_page_lists_items_with_date_source_badges_and_anchor(settings: Set
     assert "Summary of release 0." in page
     assert page.index("Release 0") < page.index("Release 1")
     channel = build_channel(settings, settings.taxonomy.topics[0], [stored(1, link=None)])
-    anchor = channel.entries[0].anchor
-    assert f'<li id="{anchor}">' in page
-    assert f'href="{BASE_URL}corruption.html#{anchor}"' in page
+    entry = channel.entries[0]
+    assert f'<li id="{entry.anchor}">' in page
+    assert f'<a href="{BASE_URL}{entry.page}">Release 1</a>' in page  # its own page
+    # An item with a link of its own names its page beside it, relative to the folder.
+    linked = build_channel(settings, settings.taxonomy.topics[0], [stored(0)]).entries[0]
+    assert f'<a href="{linked.page}">Details</a>' in page
 
 
 def test_empty_topic_page_says_so(settings: Settings) -> None:
@@ -115,3 +118,12 @@ def test_faults_found_while_rendering_raise_output_error(
     channel = build_channel(settings, settings.taxonomy.topics[0], [], 0)
     with pytest.raises(OutputError, match=message):
         render_topic(page_environment(tmp_path), SITE, channel)
+
+
+def test_item_pages_name_countries_in_the_pages_language() -> None:
+    assert country_names(["GB", "US", "CI"], "en") == [
+        "United Kingdom", "United States", "Côte d’Ivoire"
+    ]
+    assert country_names(["GB"], "fr") == ["Royaume-Uni"]
+    assert country_names(["GB"], "en-GB") == ["United Kingdom"]
+    assert country_names(["GB", "QQ"], "not-a-language") == ["United Kingdom", "QQ"]

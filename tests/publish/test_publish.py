@@ -12,21 +12,35 @@ import pytest
 
 from syndicator.errors import ConfigError, OutputError
 from syndicator.publish import PublishReport, publish
+from syndicator.site import item_page
 from syndicator.store import SqlStore, open_store
 from tests.publish.builders import BASE_URL, NOW, fill, make_item
 from tests.publish.conftest import SettingsFactory
 
 TOPIC_IDS = ("corruption", "terrorism", "trafficking-in-persons")
 FEEDS = [f"{key}.{ext}" for key in ("all", *TOPIC_IDS) for ext in ("rss", "atom", "json")]
-PAGES = ["index.html", *(f"{t}.html" for t in TOPIC_IDS)]
+ITEM_PAGES = [
+    item_page(source, f"https://www.unodc.org/press/{n}")
+    for n, source in ((0, "unodc"), (1, "unodc"), (2, "unodc"), (3, "osce"))
+]  # the tagged items of ``filled``; item 4 is untagged and gets no page
+PAGES = ["index.html", *(f"{t}.html" for t in TOPIC_IDS), *ITEM_PAGES]
 
 
 def names(paths: list[Path]) -> list[str]:
-    return sorted(p.name for p in paths)
+    """Paths relative to the output folder (``items/…`` for item pages)."""
+    return sorted(f"{p.parent.name}/{p.name}" if p.parent.name == "items" else p.name
+                  for p in paths)
+
+
+def files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.iterdir()}
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in files(folder)
+    }
 
 
 @pytest.fixture
@@ -51,8 +65,8 @@ def test_first_run_writes_every_output(filled: SqlStore, make_settings: Settings
     assert names(report.written) == sorted([*FEEDS, *PAGES, "feeds.opml"])
     assert report.unchanged == []
     out = settings.publish.output_dir
-    assert all(p.parent == out for p in report.written)
-    assert names(list(out.iterdir())) == names(report.written)  # no temp files left
+    assert all(p.parent in (out, out / "items") for p in report.written)
+    assert names(files(out)) == names(report.written)  # no temp files left
 
 
 def test_every_xml_feed_parses_cleanly_with_the_right_entries(
@@ -97,7 +111,8 @@ def test_a_new_item_rewrites_only_what_shows_it(
     report = publish(filled, settings, later)
     assert names(report.written) == sorted(
         ["all.rss", "all.atom", "all.json", "index.html",
-         "terrorism.rss", "terrorism.atom", "terrorism.json", "terrorism.html"]
+         "terrorism.rss", "terrorism.atom", "terrorism.json", "terrorism.html",
+         item_page("unodc", "https://www.unodc.org/press/9")]
     )
     assert "corruption.atom" in names(report.unchanged)
 
@@ -175,11 +190,13 @@ def test_custom_templates_dir_is_used(
     pages.mkdir(parents=True)
     (pages / "index.html").write_text("index of {{ topics | length }} topics\n")
     (pages / "topic.html").write_text("{{ channel.title }}\n")
+    (pages / "item.html").write_text("{{ root }}{{ entry.title }}\n")
     settings = make_settings()
     publish(filled, settings, NOW, templates_dir=tmp_path / "custom")
     out = settings.publish.output_dir
     assert (out / "index.html").read_text() == "index of 3 topics\n"
     assert (out / "terrorism.html").read_text() == "Syndicator: Terrorism\n"
+    assert (out / ITEM_PAGES[0]).read_text() == "../Release 0\n"
 
 
 def test_reserved_topic_id_is_refused_before_writing(
@@ -205,3 +222,60 @@ def test_all_topics_feed_has_no_entry_without_a_category(
         parsed = feedparser.parse((out / f"all.{ext}").read_bytes())
         assert [e.title for e in parsed.entries] == ["Release 1"], ext
         assert all(e.tags for e in parsed.entries)
+
+
+def test_every_tagged_item_gets_a_page_of_its_own_even_outside_the_feeds(
+    store: SqlStore, make_settings: SettingsFactory
+) -> None:
+    """An item can reach an email without being among a feed's newest (old dates, a big
+    batch); the page its email links to must exist all the same."""
+    fill(store, [(make_item(n, link=None), ["corruption"]) for n in range(5)])
+    fill(store, [(make_item(9), [])])  # untagged: no page
+    settings = make_settings(max_entries=2)
+    report = publish(store, settings, NOW)
+    out = settings.publish.output_dir
+    pages = sorted(p.name for p in (out / "items").iterdir())
+    expected = [item_page("unodc", f"https://www.unodc.org/press/{n}") for n in range(5)]
+    assert pages == sorted(p.removeprefix("items/") for p in expected)
+    assert set(expected) <= set(names(report.written))
+    # The feeds carry only the two newest, and link each to its page.
+    for entry in feedparser.parse((out / "corruption.atom").read_bytes()).entries:
+        assert entry.link.startswith(BASE_URL + "items/")
+        assert (out / entry.link.removeprefix(BASE_URL)).is_file()
+    page = (out / expected[4]).read_text(encoding="utf-8")
+    assert "<h1>Release 4</h1>" in page
+    assert '<a class="badge" href="../corruption.html">Corruption</a>' in page
+    assert "<p>First paragraph of 4.</p>\n<p>Second paragraph of 4.</p>" in page
+    assert f'<link rel="canonical" href="{BASE_URL}{expected[4]}">' in page
+    # Nothing to do the next time: no page is rendered or rewritten again.
+    again = publish(store, settings, NOW)
+    assert again.written == []
+
+
+def test_item_pages_follow_changes_and_outlive_the_feeds(
+    store: SqlStore, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(max_entries=1)
+    fill(store, [(make_item(1, link=None), ["corruption"])])
+    publish(store, settings, NOW)
+    out = settings.publish.output_dir
+    first = out / item_page("unodc", "https://www.unodc.org/press/1")
+    later = NOW + timedelta(hours=1)
+    fill(store, [(make_item(1, link=None, title="Release 1, corrected"), ["corruption"])], later)
+    report = publish(store, settings, later)
+    assert first in report.written
+    assert "Release 1, corrected" in first.read_text(encoding="utf-8")
+    # A newer item pushes it out of the feed; its page stays for the links already out.
+    fill(store, [(make_item(0, published_at=later), ["corruption"])], later)
+    publish(store, settings, later)
+    titles = [e.title for e in feedparser.parse((out / "corruption.atom").read_bytes()).entries]
+    assert titles == ["Release 0"]
+    assert "Release 1, corrected" in first.read_text(encoding="utf-8")
+
+
+def test_without_html_no_item_pages_are_written(
+    filled: SqlStore, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(formats=["atom"])
+    publish(filled, settings, NOW)
+    assert not (settings.publish.output_dir / "items").exists()

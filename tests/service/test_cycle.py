@@ -23,6 +23,7 @@ import yaml
 
 from syndicator.cli import main
 from syndicator.config import load_settings
+from syndicator.written_dates import find_date
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = [
@@ -306,6 +307,17 @@ def test_shipped_config_is_valid_and_sample_releases_cover_every_topic(
         parsed = feedparser.parse((tmp_path / "feeds" / f"{topic}.atom").read_bytes())
         assert len(parsed.entries) >= 2, topic
     assert list((tmp_path / "var" / "outbox").glob("*.eml"))
+    # What readers see (issue 8): no dateline for a summary, no address for an author,
+    # and a page of its own for every item from the folder (none has a link).
+    base = shipped["base_url"].rstrip("/") + "/"
+    everything = feedparser.parse((tmp_path / "feeds" / "all.atom").read_bytes()).entries
+    assert len(everything) >= 10
+    for entry in everything:
+        assert len(entry.summary) > 150, entry.summary
+        assert find_date(entry.summary[:40]) is None, entry.summary
+        assert "@" not in entry.get("author", ""), entry.author
+        assert entry.link.startswith(f"{base}items/"), entry.link
+        assert (tmp_path / "feeds" / entry.link.removeprefix(base)).is_file()
 
 
 def test_operator_templates_replace_the_shipped_ones(tmp_path: Path, feed_url: str) -> None:

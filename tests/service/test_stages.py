@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from syndicator.config import parse_settings
 from syndicator.models import CollectResult, Item
-from syndicator.service.stages import _apply
+from syndicator.service.stages import _apply, collect_stage
 from syndicator.store import open_store
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -34,3 +36,31 @@ def test_a_source_the_database_refuses_does_not_cost_the_others(postgres_url: st
         assert store.item_count() == 1
     finally:
         store.close()
+
+
+def test_an_undated_release_is_reported_in_its_first_cycle_only(tmp_path: Path) -> None:
+    """Issue 8: the "no date found" warning used to repeat every cycle."""
+    (tmp_path / "releases").mkdir()
+    (tmp_path / "releases" / "undated.txt").write_text(
+        "A title\n\nA release that gives no date.", encoding="utf-8"
+    )
+    settings = parse_settings(
+        {
+            "base_url": "https://feeds.example.org/",
+            "sources": [{"id": "files", "type": "folder", "path": "releases"}],
+            "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+        },
+        tmp_path / "config.yaml",
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        first = collect_stage(store, settings, NOW, force=True)
+        second = collect_stage(store, settings, NOW + timedelta(hours=1), force=True)
+    finally:
+        store.close()
+    [new] = first.sources
+    assert new.new == 1
+    assert any("undated.txt: no date found" in w for w in new.warnings)
+    [again] = second.sources
+    assert again.status == "ok"
+    assert again.warnings == ()

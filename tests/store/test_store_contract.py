@@ -99,11 +99,61 @@ def test_recent_items_newest_first_by_publisher_date_but_never_future(store: Sql
     )
     tag(store, ("corruption",))
     order = [s.item.identity for s in store.recent_items("corruption", 10)]
-    assert order[2:] == ["b", "a"]
-    assert set(order[:2]) == {"c", "d"}
+    # c: badly dated, stands at first-seen (NOW); d: undated, stands below the dated
+    # items of the day it was first seen, which here is only c.
+    assert order == ["c", "d", "b", "a"]
     assert [s.item.identity for s in store.recent_items(None, 2)] == order[:2]
     assert store.recent_items("terrorism", 10) == []
     assert store.topic_counts() == {"corruption": 4}
+
+
+def test_undated_items_sort_below_the_dated_items_of_their_first_seen_day(
+    store: SqlStore,
+) -> None:
+    """Issue 8: an undated item used to stand at its first-seen time, above everything
+    published that day, as if it were the newest news."""
+    morning = NOW.replace(hour=8)
+    store.apply_collect(ok(item("dated-yesterday", published_at=NOW - timedelta(days=1))), NOW)
+    store.apply_collect(ok(item("undated-early")), morning)
+    store.apply_collect(
+        ok(
+            item("dated-today-midnight", published_at=NOW.replace(hour=0)),  # a bare date
+            item("dated-today-9h", published_at=NOW.replace(hour=9)),
+            item("undated-late"),
+        ),
+        NOW,
+    )
+    tag(store, ("corruption",))
+    recent = store.recent_items("corruption", 10)
+    order = [s.item.identity for s in recent]
+    assert order == [
+        "dated-today-9h",
+        "dated-today-midnight",
+        "undated-late",  # undated, below every dated item of its day; later first seen first
+        "undated-early",
+        "dated-yesterday",
+    ]
+    # The one rule in Python (publish, deliver) gives the same order as the SQL.
+    assert sorted(recent, key=lambda s: s.sort_key, reverse=True) == recent
+    # Shown dates are unchanged: first seen for the undated.
+    assert recent[2].sort_date == NOW
+
+
+def test_tagged_keys_and_items_by_id(store: SqlStore) -> None:
+    store.apply_collect(ok(item("1"), item("2"), item("3")), NOW)
+    for stored in store.items_needing_tags("v1"):
+        topics = {"1": ("corruption",), "2": ("terrorism",), "3": ()}[stored.item.identity]
+        store.save_tags(
+            stored.id, TagResult(topics, dict.fromkeys(topics, 2.0), {}), "v1", NOW
+        )
+    keys = store.tagged_keys(["corruption", "terrorism"])
+    assert [(k.source_id, k.identity) for k in keys] == [("src", "1"), ("src", "2")]
+    assert [k.identity for k in store.tagged_keys(["terrorism"])] == ["2"]
+    assert store.tagged_keys([]) == []
+    found = store.items_by_id([keys[1].id, keys[0].id, 999_999])
+    assert [s.item.identity for s in found] == ["1", "2"]
+    assert found[0].topics == ("corruption",)
+    assert store.items_by_id([]) == []
 
 
 def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) -> None:
@@ -349,14 +399,21 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _back_to_version_5(conn: Connection) -> None:
+    """Undo what version 6 did: undated items sort at their first-seen time again."""
+    conn.execute(text("UPDATE items SET sort_at = first_seen_at WHERE published_at IS NULL"))
+    conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
+
+
 def _back_to_version_4(conn: Connection) -> None:
-    """Undo what version 5 added (source warnings), as version 4 wrote it."""
+    """Undo versions 6 and 5 (source warnings), as version 4 wrote it."""
+    _back_to_version_5(conn)
     conn.execute(text("ALTER TABLE sources DROP COLUMN warnings"))
     conn.execute(text("UPDATE meta SET value = '4' WHERE key = 'schema_version'"))
 
 
 def _back_to_version_3(conn: Connection) -> None:
-    """Undo versions 5 and 4 (the ledger's states, bounces), as version 3 wrote it."""
+    """Undo versions 6 to 4 (the ledger's states, bounces), as version 3 wrote it."""
     _back_to_version_4(conn)
     conn.execute(text("DROP INDEX ix_dispatches_state"))
     for column in ("state", "attempts", "last_attempt_at", "last_error", "failed_at"):
@@ -368,14 +425,14 @@ def _back_to_version_3(conn: Connection) -> None:
 
 
 def _back_to_version_2(conn: Connection) -> None:
-    """Undo versions 5 to 3 (the key fingerprints), as version 2 wrote it."""
+    """Undo versions 6 to 3 (the key fingerprints), as version 2 wrote it."""
     _back_to_version_3(conn)
     conn.execute(text("DROP TABLE key_fingerprints"))
     conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
 
 
 def _back_to_version_1(conn: Connection) -> None:
-    """Undo versions 5 to 2 (source locations, hash-only change counts)."""
+    """Undo versions 6 to 2 (source locations, hash-only change counts)."""
     _back_to_version_2(conn)
     conn.execute(text("ALTER TABLE sources DROP COLUMN url"))
     conn.execute(text("ALTER TABLE items DROP COLUMN hash_only_changes"))
@@ -387,6 +444,7 @@ BACK_TO = {
     2: _back_to_version_2,
     3: _back_to_version_3,
     4: _back_to_version_4,
+    5: _back_to_version_5,
 }
 
 
@@ -546,3 +604,20 @@ def test_bounces_count_in_a_row_until_a_delivery_or_a_resubscribe(store: SqlStor
     assert store.subscriber_states()[0].bounces == 0
     with pytest.raises(StorageError, match=r"nobody@x\.org"):
         store.record_bounce("nobody@x.org", NOW)
+
+
+def test_version_5_database_moves_undated_items_to_their_day(store_url: str) -> None:
+    first = open_store(store_url)
+    evening = NOW.replace(hour=20)
+    first.apply_collect(ok(item("undated"), item("dated", published_at=NOW)), evening)
+    with first.engine.begin() as conn:
+        BACK_TO[5](conn)
+    tag(first, ("corruption",))
+    assert [s.item.identity for s in first.recent_items(None, 5)] == ["undated", "dated"]
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == SCHEMA_VERSION
+        assert [s.item.identity for s in migrated.recent_items(None, 5)] == ["dated", "undated"]
+    finally:
+        migrated.close()

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from syndicator.collect.dates import match_date
 from syndicator.collect.normalize import clean_chars
+from syndicator.written_dates import match_date
 
 _FURTHER = re.compile(
     r"^\s*(?:for\s+)?(?:further|more|additional)\s+information\s*(?:on\s+\w+\s*)?:?\s*(?P<rest>.*)$",
