@@ -10,42 +10,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from syndicator import __version__
-from syndicator.addresses import AddressError, parse_address
-from syndicator.config import FolderSource, Settings, load_settings
+from syndicator.config import load_settings
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.service import logs
 
 if TYPE_CHECKING:
-    from syndicator.tagging import Tagger
+    from syndicator.service.app import Syndicator
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+def _app(args: argparse.Namespace) -> Syndicator:
+    from syndicator.service.app import Syndicator
+
+    return Syndicator.from_config(args.config)
 
 
 # ---------------------------------------------------------------------------- cycle
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from syndicator.service.pipeline import run_cycle
     from syndicator.service.report import print_cycle
-    from syndicator.service.stages import STAGES
 
-    stages = args.stages or STAGES
-    settings = _settings(args)
-    if "deliver" in stages:
-        from syndicator.service.signing import announce_keys
-
-        announce_keys(settings, "run")  # the links it signs stay in mailboxes: never forgotten
-    report = run_cycle(settings, stages=stages, force=args.force)
+    with _app(args) as app:
+        report = app.run(args.stages, force=args.force)
     print_cycle(report, sys.stdout)
     return 0
 
@@ -63,26 +56,15 @@ def cmd_stage(stage: str) -> Handler:
 def cmd_worker(args: argparse.Namespace) -> int:
     from syndicator.service.worker import run_worker
 
-    run_worker(_settings(args))
+    run_worker(load_settings(args.config))
     return 0
-
-
-def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
-    from syndicator.service.report import status_snapshot
-    from syndicator.store import open_store
-
-    settings = _settings(args)
-    store = open_store(settings.database)
-    try:
-        return status_snapshot(store, settings, datetime.now(UTC))
-    finally:
-        store.close()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from syndicator.service.report import print_status
 
-    snapshot = _snapshot(args)
+    with _app(args) as app:
+        snapshot = app.status()
     if args.json:
         print(json.dumps(snapshot, ensure_ascii=False, indent=2))
     else:
@@ -92,53 +74,36 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_items(args: argparse.Namespace) -> int:
     from syndicator.service.report import print_items
-    from syndicator.store import open_store
 
-    settings = _settings(args)
-    if args.topic is not None and args.topic not in settings.taxonomy.ids:
-        raise ConfigError(
-            f"unknown topic {args.topic!r}; known: {', '.join(settings.taxonomy.ids)}"
-        )
-    store = open_store(settings.database)
-    try:
-        print_items(store.recent_items(args.topic, args.limit), sys.stdout)
-    finally:
-        store.close()
+    with _app(args) as app:
+        print_items(app.items(args.topic, args.limit), sys.stdout)
     return 0
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
     from syndicator.service.report import print_sources
 
-    print_sources(_snapshot(args), sys.stdout)
+    with _app(args) as app:
+        print_sources(app.status(), sys.stdout)
     return 0
 
 
 def cmd_leases(args: argparse.Namespace) -> int:
-    from syndicator.service.report import lease_entry, print_leases
-    from syndicator.store import open_store
+    from syndicator.service.report import print_leases
 
-    settings = _settings(args)
-    store = open_store(settings.database)
-    try:
-        now = datetime.now(UTC)
+    with _app(args) as app:
         if args.leases_command != "break":
-            print_leases([lease_entry(r, now) for r in store.leases()], sys.stdout)
+            print_leases(app.leases(), sys.stdout)
             return 0
-        record = store.break_lease(args.name)
-    finally:
-        store.close()
-    if record is None:
-        raise SyndicatorError(f"no lease named {args.name!r} (`syndicator leases` lists them)")
-    entry = lease_entry(record, now)
-    who = f"{entry['host']} pid {entry['pid']}" if entry["host"] else record.holder
+        entry = app.break_lease(args.name)
+    who = f"{entry['host']} pid {entry['pid']}" if entry["host"] else entry["holder"]
     state = {
         "alive": "its process is alive on this machine",
         "dead": "its process no longer exists",
         "unknown": "on another machine or in another container, so not checked from here",
         "expired": "its lease had expired",
     }[entry["holder_state"]]
-    print(f"Broke lease {record.name!r}, held by {who}: {state}.")
+    print(f"Broke lease {entry['name']!r}, held by {who}: {state}.")
     if entry["holder_state"] in ("alive", "unknown"):
         print(
             f"syndicator: warning: {who} may still be working under this lease. It stops at "
@@ -150,57 +115,48 @@ def cmd_leases(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source_id(url: str, taken: set[str]) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    words = [parts.hostname or "source"] + [p for p in parts.path.split("/") if p]
-    base = "-".join(words).lower().removeprefix("www.")
-    base = "".join(c if c.isalnum() or c in "-." else "-" for c in base).strip("-.")[:60]
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
-
-
 def cmd_sources_add(args: argparse.Namespace) -> int:
-    from syndicator.collect import discover_feeds
-    from syndicator.config import config_path
-    from syndicator.config_edit import add_source, source_snippet
+    from syndicator.config_edit import source_snippet
 
-    settings = _settings(args)
-    found = discover_feeds(args.url, settings.collect)
-    if not found:
-        raise SyndicatorError(
-            f"{args.url}: no feed found (neither the page itself, its <link rel=alternate> "
-            "nor the common feed paths); for a listing page without a feed add a 'page' source"
+    with _app(args) as app:
+        proposal = app.propose_source(
+            args.url, source_id=args.id, pick=args.pick, dry_run=args.dry_run
         )
-    for number, feed in enumerate(found, 1):
+    for number, feed in enumerate(proposal.found, 1):
         print(f"[{number}] {feed.url}\n    {feed.kind}: {feed.title}")
         for title in feed.sample_titles:
             print(f"      - {title}")
-    if not 1 <= args.pick <= len(found):
-        raise SyndicatorError(f"--pick {args.pick}: choose 1 to {len(found)}")
-    chosen = found[args.pick - 1]
-    taken = {s.id for s in settings.sources}
-    if args.id and args.id in taken:
-        raise ConfigError(f"a source with id {args.id!r} already exists")
-    configured = {str(s.url) for s in settings.sources if not isinstance(s, FolderSource)}
-    if chosen.url in configured:
-        raise SyndicatorError(f"{chosen.url} is already configured")
-    entry = {
-        "id": args.id or _source_id(chosen.url, taken),
-        "type": "feed",
-        "url": chosen.url,
-        "title": chosen.title or None,
-    }
-    entry = {k: v for k, v in entry.items() if v is not None}
-    if args.dry_run:
-        print("\nWould add to the configuration:\n" + source_snippet(entry))
+    if not proposal.added:
+        print("\nWould add to the configuration:\n" + source_snippet(proposal.entry))
+    else:
+        print(
+            f"\nAdded source {proposal.entry['id']!r} to {proposal.config_file}; "
+            "the next run fetches it."
+        )
+    return 0
+
+
+def cmd_sources_enable(enabled: bool) -> Handler:
+    def switch(args: argparse.Namespace) -> int:
+        with _app(args) as app:
+            app.set_source_enabled(args.source_id, enabled)
+            where = app.config_file
+        verb = "enabled" if enabled else "disabled (its items and history stay)"
+        print(f"source {args.source_id!r} {verb} in {where}")
         return 0
-    path = settings.config_path or config_path(args.config)
-    add_source(path, entry)
-    print(f"\nAdded source {entry['id']!r} to {path}; the next run fetches it.")
+
+    return switch
+
+
+def cmd_sources_remove(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        forgotten = app.remove_source(args.source_id, forget=args.forget)
+        where = app.config_file
+    print(f"source {args.source_id!r} removed from {where}")
+    if args.forget:
+        print(f"{forgotten} stored item(s) of it deleted")
+    else:
+        print("its stored items stay (use --forget to delete them too)")
     return 0
 
 
@@ -208,7 +164,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Parse the configuration (exit 2 naming the key), then prove it can run here (exit 1)."""
     from syndicator.service.checks import run_checks
 
-    settings = _settings(args)
+    settings = load_settings(args.config)
     print(
         f"{'ok':<8} configuration: {settings.config_path} — {len(settings.sources)} source(s), "
         f"{len(settings.taxonomy.topics)} topic(s), {len(settings.subscribers)} subscriber(s)"
@@ -235,58 +191,19 @@ def _open_text(name: str) -> IO[str]:
         raise SyndicatorError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
-def _records(stream: IO[str], name: str) -> Iterator[dict[str, Any] | str]:
-    """Each non-blank line's record, or an error message naming the line, so one bad
-    line is reported and the others are still tagged."""
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield f"{name}:{number}: not valid JSON: {exc.msg}"
-            continue
-        if not isinstance(record, dict):
-            yield f"{name}:{number}: expected a JSON object"
-        elif not isinstance(record.get("title", ""), str) or not isinstance(
-            record.get("text", ""), str
-        ):
-            yield f"{name}:{number}: 'title' and 'text' must be strings"
-        else:
-            yield record
-
-
-def _tagger(args: argparse.Namespace) -> Tagger:
-    from syndicator.tagging import Tagger
-
-    return Tagger.from_settings(_settings(args).taxonomy)
-
-
 def cmd_tag(args: argparse.Namespace) -> int:
-    tagger = _tagger(args)
+    from syndicator.jsonl import BadLine
+
     bad = 0
     stream = _open_text(args.jsonl)
     try:
-        for record in _records(stream, args.jsonl):
-            if isinstance(record, str):
-                print(record, file=sys.stderr)
-                bad += 1
-                continue
-            result = tagger.tag(
-                record.get("title", ""),
-                record.get("text", ""),
-                record.get("lang"),
-                record.get("declared_topics", ()),
-            )
-            line = {
-                "id": record.get("id"),
-                "topics": list(result.topics),
-                "scores": {k: round(v, 3) for k, v in result.scores.items()},
-                "evidence": result.evidence,
-                "lang": result.lang,
-                "countries": list(result.countries),
-            }
-            print(json.dumps(line, ensure_ascii=False), flush=False)
+        with _app(args) as app:
+            for verdict in app.tag_records(stream, args.jsonl):
+                if isinstance(verdict, BadLine):
+                    print(verdict, file=sys.stderr)
+                    bad += 1
+                else:
+                    print(json.dumps(verdict, ensure_ascii=False), flush=False)
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -295,50 +212,25 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from syndicator.tagging.evaluate import evaluate, format_report, load_labelled_jsonl
+    from syndicator.service.report import print_evaluation
 
-    tagger = _tagger(args)
-    try:
-        records = load_labelled_jsonl(Path(args.file))
-    except OSError as exc:
-        raise SyndicatorError(f"{args.file}: cannot read: {exc.strerror or exc}") from None
-    print(format_report(evaluate(tagger, records)))
+    with _app(args) as app:
+        print_evaluation(app.evaluate(Path(args.file)), sys.stdout)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from syndicator.service.report import print_explanation
-    from syndicator.store import open_store
 
-    settings = _settings(args)
-    store = open_store(settings.database)
-    try:
-        stored = store.get_item(args.item)
-        if stored is None:
-            raise SyndicatorError(f"item {args.item} does not exist (see `syndicator status`)")
-        print_explanation(stored, store.tag_result(args.item), sys.stdout)
-    finally:
-        store.close()
+    with _app(args) as app:
+        explanation = app.explain(args.item)
+    print_explanation(explanation.item, explanation.verdict, sys.stdout)
     return 0
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
-    from syndicator.store import open_store
-
-    settings = _settings(args)
-    known = set(settings.taxonomy.ids)
-    unknown = [t for t in [*args.add, *args.remove] if t not in known]
-    if unknown:
-        raise ConfigError(
-            f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    if not args.add and not args.remove:
-        raise SyndicatorError("nothing to do: give --add TOPIC and/or --remove TOPIC")
-    store = open_store(settings.database)
-    try:
-        stored = store.set_manual_tags(args.item, args.add, args.remove, datetime.now(UTC))
-    finally:
-        store.close()
+    with _app(args) as app:
+        stored = app.retag(args.item, args.add, args.remove)
     print(f"item {stored.id}: topics now {', '.join(stored.topics) or '(none)'}")
     print("The next `syndicator run` (or `syndicator publish`) republishes the feeds.")
     return 0
@@ -348,24 +240,22 @@ def cmd_retag(args: argparse.Namespace) -> int:
 
 
 def cmd_unsubscribe(args: argparse.Namespace) -> int:
-    from syndicator.store import open_store
-
-    email: str = args.email
-    try:
-        parse_address(email)
-    except AddressError as exc:
-        raise SyndicatorError(f"unsubscribe {email!r}: {exc}") from None
-    settings = _settings(args)
-    store = open_store(settings.database)
-    try:
-        if args.undo:
-            changed = store.resubscribe(email)
-        else:
-            changed = store.unsubscribe(email, datetime.now(UTC))
-    finally:
-        store.close()
+    with _app(args) as app:
+        changed = app.unsubscribe(args.email, undo=args.undo)
     verb = "resubscribed" if args.undo else "unsubscribed"
-    print(f"{email}: {verb}" if changed else f"{email}: no change")
+    print(f"{args.email}: {verb}" if changed else f"{args.email}: no change")
+    return 0
+
+
+def cmd_digest_preview(args: argparse.Namespace) -> int:
+    from syndicator.service.report import write_preview
+
+    with _app(args) as app:
+        rendered = app.preview_digest(args.email)
+    if rendered is None:
+        print(f"{args.email}: nothing new for their next digest")
+        return 0
+    write_preview(rendered, Path(args.out) if args.out else None, sys.stdout)
     return 0
 
 
@@ -373,10 +263,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from syndicator.deliver.unsubscribe import make_unsubscribe_app
-    from syndicator.store import open_store
+    from syndicator.service.app import open_database
 
-    settings = _settings(args)
-    app = make_unsubscribe_app(lambda: open_store(settings.database), settings)
+    settings = load_settings(args.config)
+    app = make_unsubscribe_app(lambda: open_database(settings), settings)
     print(f"Serving one-click unsubscribe at http://{args.host}:{args.port}/unsubscribe")
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
@@ -435,6 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would be added, change nothing"
     )
     add.set_defaults(handler=cmd_sources_add)
+    for action, enabled, text in [
+        ("disable", False, "pause a source (kept in the configuration, history kept)"),
+        ("enable", True, "resume a paused source"),
+    ]:
+        p = sources_sub.add_parser(action, help=text)
+        p.add_argument("source_id", metavar="ID")
+        p.set_defaults(handler=cmd_sources_enable(enabled))
+    remove = sources_sub.add_parser("remove", help="take a source out of the configuration")
+    remove.add_argument("source_id", metavar="ID")
+    remove.add_argument(
+        "--forget", action="store_true", help="also delete its stored items and fetch history"
+    )
+    remove.set_defaults(handler=cmd_sources_remove)
 
     leases = sub.add_parser(
         "leases", help="who holds which lease (stages, sources); 'break NAME' removes one"
@@ -486,6 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="resubscribe instead (also resumes mail stopped by bounces)",
     )
     unsub.set_defaults(handler=cmd_unsubscribe)
+    digest = sub.add_parser("digest", help="look at digests without sending them")
+    digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
+    preview = digest_sub.add_parser(
+        "preview", help="the next digest of an address as HTML and text; nothing is sent"
+    )
+    preview.add_argument("email")
+    preview.add_argument(
+        "--out", metavar="DIR", help="write digest.html and digest.txt there (default: print text)"
+    )
+    preview.set_defaults(handler=cmd_digest_preview)
     serve = sub.add_parser("serve", help="serve the one-click unsubscribe endpoint over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (behind a proxy)")
     serve.add_argument("--port", type=int, default=8470)

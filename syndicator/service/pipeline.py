@@ -29,7 +29,7 @@ from syndicator.service.stages import (
     publish_stage,
     tag_stage,
 )
-from syndicator.store import SqlStore, open_store
+from syndicator.store import Storage, open_store
 from syndicator.tagging import Tagger
 
 
@@ -71,7 +71,7 @@ def run_cycle(
     now: datetime | None = None,
     stages: Iterable[str] = STAGES,
     force: bool = False,
-    store: SqlStore | None = None,
+    store: Storage | None = None,
     tagger: Tagger | None = None,
 ) -> CycleReport:
     """Run the chosen stages once, in order; see the module docstring for failures."""

@@ -7,7 +7,8 @@ machine-readable events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from syndicator.config import Settings
 from syndicator.deliver import DeliveryReport
@@ -17,8 +18,12 @@ from syndicator.deliver.outcomes import stopped_by_bounces
 from syndicator.models import StoredItem, TagResult
 from syndicator.service.holder import Holder, liveness, this_process
 from syndicator.service.pipeline import CycleReport
-from syndicator.store import LeaseRecord, SqlStore
+from syndicator.store import LeaseRecord, Storage
 from syndicator.text import one_line
+
+if TYPE_CHECKING:
+    from syndicator.deliver.render import Rendered
+    from syndicator.tagging.evaluate import EvalReport
 
 
 def _when(moment: datetime | None) -> str:
@@ -99,7 +104,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[str, Any]:
+def status_snapshot(store: Storage, settings: Settings, now: datetime) -> dict[str, Any]:
     """Everything ``syndicator status`` shows, as plain data (also its ``--json`` output,
     so monitoring reads the same facts an operator sees)."""
     states = store.source_states()
@@ -156,7 +161,7 @@ def status_snapshot(store: SqlStore, settings: Settings, now: datetime) -> dict[
     }
 
 
-def _messages(store: SqlStore) -> dict[str, Any]:
+def _messages(store: Storage) -> dict[str, Any]:
     """The ledger by state, and each message still to send with its last error."""
     counts = store.dispatch_counts()
     waiting = [
@@ -180,7 +185,7 @@ def _messages(store: SqlStore) -> dict[str, Any]:
     }
 
 
-def _signing_keys(store: SqlStore, now: datetime) -> dict[str, Any]:
+def _signing_keys(store: Storage, now: datetime) -> dict[str, Any]:
     """Which processes recently used which unsubscribe-link keys (fingerprints), and conflicts."""
     uses = store.key_uses(now - KEY_USE_WINDOW)
     return {
@@ -363,3 +368,33 @@ def print_explanation(stored: StoredItem, verdict: TagResult | None, out: TextIO
         out.write(f"  {topic}: {score:.2f} ({chosen})\n")
         for evidence in verdict.evidence.get(topic, []):
             out.write(f"    - {evidence}\n")
+
+
+def write_preview(rendered: Rendered, folder: Path | None, out: TextIO) -> None:
+    """A previewed digest, readable: its text part on ``out``, or both parts as files.
+
+    The parts are decoded from the message, so what is shown is exactly what a
+    mail client would display, without the transfer encoding's noise.
+    """
+    message = rendered.message
+    parts = {
+        part.get_content_subtype(): str(part.get_content())
+        for part in message.walk()
+        if part.get_content_maintype() == "text"
+    }
+    header = f"To: {message['To']}\nSubject: {message['Subject']}\n"
+    if folder is None:
+        out.write(header + "\n" + parts.get("plain", "") + "\n")
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for subtype, name in (("html", "digest.html"), ("plain", "digest.txt")):
+        if subtype in parts:
+            (folder / name).write_text(parts[subtype], encoding="utf-8")
+    out.write(header + f"written: {folder / 'digest.html'}, {folder / 'digest.txt'}\n")
+
+
+def print_evaluation(report: EvalReport, out: TextIO) -> None:
+    """``syndicator eval``'s tables: the tagger's own report format."""
+    from syndicator.tagging.evaluate import format_report
+
+    out.write(format_report(report) + "\n")

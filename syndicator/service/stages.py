@@ -25,7 +25,7 @@ from syndicator.models import CollectResult
 from syndicator.publish import PublishReport, publish
 from syndicator.service.leases import Lease, LeaseKeeper
 from syndicator.service.logs import event
-from syndicator.store import SqlStore
+from syndicator.store import Storage
 from syndicator.tagging import Tagger
 
 STAGES = ("collect", "tag", "publish", "deliver")
@@ -61,7 +61,7 @@ class CollectReport:
 
 
 def collect_stage(
-    store: SqlStore, settings: Settings, now: datetime, force: bool = False
+    store: Storage, settings: Settings, now: datetime, force: bool = False
 ) -> CollectReport:
     """Fetch every due source and store what each one gave, one transaction per source."""
     report = CollectReport()
@@ -101,7 +101,7 @@ def collect_stage(
     return report
 
 
-def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutcome:
+def _apply(store: Storage, result: CollectResult, now: datetime) -> SourceOutcome:
     try:
         counts = store.apply_collect(result, now)
     except StorageError as exc:
@@ -138,7 +138,7 @@ def _apply(store: SqlStore, result: CollectResult, now: datetime) -> SourceOutco
     )
 
 
-def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
+def tag_stage(store: Storage, tagger: Tagger, now: datetime) -> int:
     """Tag every item that is new, changed, or tagged by another tagger version."""
 
     def tag_all(lease: Lease) -> int:
@@ -160,7 +160,7 @@ def tag_stage(store: SqlStore, tagger: Tagger, now: datetime) -> int:
     return done
 
 
-def _leased(store: SqlStore, name: str, work: Callable[[Lease], T]) -> T | None:
+def _leased(store: Storage, name: str, work: Callable[[Lease], T]) -> T | None:
     """Run ``work`` holding the database lease ``name``, waiting a while for another holder.
 
     Waiting (rather than skipping at once) means a worker that stored new items
@@ -183,7 +183,7 @@ def _leased(store: SqlStore, name: str, work: Callable[[Lease], T]) -> T | None:
         return work(lease)
 
 
-def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> PublishReport | None:
+def publish_stage(store: Storage, settings: Settings, now: datetime) -> PublishReport | None:
     """Write feeds and pages; None when another worker kept the publish lease too long."""
     report = _leased(
         store,
@@ -195,7 +195,7 @@ def publish_stage(store: SqlStore, settings: Settings, now: datetime) -> Publish
     return report
 
 
-def deliver_stage(store: SqlStore, settings: Settings, now: datetime) -> DeliveryReport | None:
+def deliver_stage(store: Storage, settings: Settings, now: datetime) -> DeliveryReport | None:
     """Send what is due; None when another worker kept the delivery lease too long."""
     report = _leased(
         store,

@@ -16,6 +16,7 @@ record every hour and drops it when it stops.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -114,21 +115,56 @@ def build_scheduler(live: LiveSettings) -> BlockingScheduler:
     return scheduler
 
 
+class _Stopper:
+    """What SIGTERM and SIGINT do, counted: stop gently, then say so, then stop at once.
+
+    The first signal lets the running job finish (a digest half sent is worse than a
+    late stop). An impatient operator presses Ctrl-C again: the worker says it is
+    still finishing instead of stumbling over a scheduler that is already shutting
+    down. A third signal means "now": the process ends at once, which is a crash as
+    far as the store is concerned (reserved messages stay pending and are retried,
+    leases are taken over), so nothing is lost, only repeated.
+    """
+
+    def __init__(self, scheduler: BlockingScheduler, exit_now: Callable[[int], object]) -> None:
+        self.scheduler = scheduler
+        self.exit_now = exit_now
+        self.count = 0
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        self.count += 1
+        name = signal.Signals(signum).name
+        if self.count == 1:
+            event("worker_stopping", signal=name)
+            # shutdown() from a signal handler would wait on the job we interrupted.
+            threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}).start()
+        elif self.count == 2:
+            event(
+                "worker_stopping",
+                logging.WARNING,
+                signal=name,
+                message="still finishing the running job; send it again to stop at once",
+            )
+        else:
+            event("worker_stopped_at_once", logging.WARNING, signal=name)
+            self.exit_now(EXIT_INTERRUPTED)
+
+
+EXIT_INTERRUPTED = 130
+"""The shell's code for "ended by Ctrl-C", used when a third signal stops the worker at once."""
+
+
 def run_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT (a stop waits for the running job); SIGHUP reloads."""
     live = LiveSettings(settings)
     scheduler = build_scheduler(live)
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        event("worker_stopping", signal=signal.Signals(signum).name)
-        # shutdown() from a signal handler would wait on the job we interrupted.
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
-
     def reload(_signum: int, _frame: FrameType | None) -> None:
         threading.Thread(target=live.reload).start()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopper = _Stopper(scheduler, os._exit)
+    signal.signal(signal.SIGTERM, stopper)
+    signal.signal(signal.SIGINT, stopper)
     signal.signal(signal.SIGHUP, reload)
     event(
         "worker_started",

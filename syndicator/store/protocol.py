@@ -192,6 +192,11 @@ class Storage(Protocol):
 
     def item_count(self) -> int: ...
 
+    def forget_source(self, source_id: str) -> int:
+        """Delete a source's state and every item it brought (with their tags and ledger
+        rows); how many items went. For an operator who removes a source for good."""
+        ...
+
     def identities(self, source_id: str) -> frozenset[str]:
         """Every stored identity of a source (e.g. so a listing page skips known releases)."""
         ...

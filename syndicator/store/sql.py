@@ -515,6 +515,14 @@ class SqlStore:
         with self._read() as conn:
             return frozenset(conn.execute(query).scalars())
 
+    def forget_source(self, source_id: str) -> int:
+        with self._tx() as conn:
+            # Taggings, overrides and ledger rows of these items go with them (ON DELETE
+            # CASCADE); a pending message left without items is cancelled by its next retry.
+            gone = conn.execute(delete(t.items).where(t.items.c.source_id == source_id)).rowcount
+            conn.execute(delete(t.sources).where(t.sources.c.id == source_id))
+        return int(gone)
+
     def item_count(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(t.items)).scalar_one())

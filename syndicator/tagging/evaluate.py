@@ -10,7 +10,6 @@ was fitted to flatter it.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from syndicator.errors import TaggingError
+from syndicator.jsonl import BadLine, read_objects
 from syndicator.models import TagResult
 from syndicator.tagging.tagger import Tagger
 from syndicator.tagging.tuning import fit_thresholds
@@ -169,14 +169,11 @@ def load_labelled_jsonl(source: str | Path | IO[str]) -> list[LabelledRecord]:
 
 def _read(stream: IO[str], name: str) -> list[LabelledRecord]:
     records: list[LabelledRecord] = []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TaggingError(f"{name}:{number}: not valid JSON: {exc.msg}") from None
-        records.append(_record(data, f"{name}:{number}"))
+    for line in read_objects(stream, name):
+        if isinstance(line, BadLine):
+            raise TaggingError(str(line))
+        where, data = line
+        records.append(_record(data, where))
     return records
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from syndicator.cli import main
 from syndicator.config import load_settings, parse_settings
-from syndicator.config_edit import with_source
+from syndicator.config_edit import with_source, with_source_enabled, without_source
 from syndicator.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,9 +74,27 @@ def test_with_source_keeps_comments_and_validates() -> None:
     ]
 
 
-def test_with_source_refuses_flow_style() -> None:
-    with pytest.raises(ConfigError, match="flow style"):
-        with_source("base_url: https://x/\nsources: []\n", {"id": "a"})
+def test_with_source_handles_flow_style() -> None:
+    updated = with_source("base_url: https://x/\nsources: []\n", {"id": "a", "type": "feed"})
+    assert yaml.safe_load(updated)["sources"] == [{"id": "a", "type": "feed"}]
+
+
+def test_config_edits_round_trip_the_shipped_file_byte_for_byte() -> None:
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    added = with_source(text, {"id": "new-one", "type": "feed", "url": "https://x.example/f"})
+    assert without_source(added, "new-one") == text
+    paused = with_source_enabled(text, "samples", False)
+    assert paused.count("#") == text.count("#")
+    assert with_source_enabled(paused, "samples", True) == text
+    # The comment heading the next section stays after the list, not inside it.
+    tail = added.split("url: https://x.example/f", 1)[1]
+    assert tail.lstrip("\n").startswith("# How sources are fetched")
+
+
+def test_editing_an_unknown_source_names_it() -> None:
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no source with id 'nope'.*samples"):
+        with_source_enabled(text, "nope", False)
 
 
 def test_sources_add_discovers_shows_and_adds(
@@ -117,3 +135,53 @@ def test_sources_lists_health(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "samples" in listing
     assert "never fetched" in listing
     assert "disabled" in listing
+
+
+def test_sources_disable_enable_remove_keep_history_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("database: sqlite:///var/syndicator.sqlite3", "database: sqlite:///db.sqlite3")
+    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
+    config.write_text(text, encoding="utf-8")
+    args = ["--config", str(config)]
+    assert main([*args, "run", "--stage", "collect", "--stage", "tag"]) == 0
+    capsys.readouterr()
+
+    assert main([*args, "sources", "disable", "samples"]) == 0
+    assert not next(s for s in load_settings(config).sources if s.id == "samples").enabled
+    assert main([*args, "sources"]) == 0
+    assert "samples" in capsys.readouterr().out
+    assert main([*args, "sources", "enable", "samples"]) == 0
+    assert next(s for s in load_settings(config).sources if s.id == "samples").enabled
+    assert "# Syndicator configuration." in config.read_text(encoding="utf-8")
+
+    assert main([*args, "sources", "remove", "samples"]) == 0
+    assert "samples" not in {s.id for s in load_settings(config).sources}
+    assert main([*args, "items", "--limit", "100"]) == 0
+    kept = capsys.readouterr().out
+    assert "its stored items stay" in kept
+    assert "(no tagged items)" not in kept  # history kept without --forget
+
+    assert main([*args, "sources", "remove", "samples"]) == 2  # unknown now: a config error
+    assert "no source with id 'samples'" in capsys.readouterr().err
+
+
+def test_sources_remove_forget_deletes_the_items(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("database: sqlite:///var/syndicator.sqlite3", "database: sqlite:///db.sqlite3")
+    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
+    config.write_text(text, encoding="utf-8")
+    args = ["--config", str(config)]
+    assert main([*args, "run", "--stage", "collect", "--stage", "tag"]) == 0
+    capsys.readouterr()
+    assert main([*args, "sources", "remove", "samples", "--forget"]) == 0
+    out = capsys.readouterr().out
+    forgotten = int(out.split(" stored item(s) of it deleted")[0].split()[-1])
+    assert forgotten >= 10  # every sample release
+    assert main([*args, "items"]) == 0
+    assert "(no tagged items)" in capsys.readouterr().out

@@ -138,3 +138,101 @@ def test_serve_answers_unsubscribe_requests(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+class _StallingFeed:
+    """A feed server on 127.0.0.1 that holds every request until released, so the
+    worker's first cycle is still running when the test signals it."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requested = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.requested.set()
+                outer.release.wait(30)
+                body = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _busy_worker(tmp_path: Path, feed: _StallingFeed) -> subprocess.Popen[str]:
+    config = _config(tmp_path)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["sources"].append({"id": "slow", "type": "feed", "url": feed.url})
+    settings["collect"] = {"allow_networks": ["127.0.0.1"], "parse_workers": 0}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syndicator.cli", "--config", str(config), "worker"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert feed.requested.wait(60), "the worker's first cycle never reached the feed"
+    return process
+
+
+def test_a_second_ctrl_c_says_the_job_is_still_finishing(tmp_path: Path) -> None:
+    feed = _StallingFeed()
+    process = _busy_worker(tmp_path, feed)
+    try:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert process.poll() is None, "two signals must not cut the running job short"
+        feed.release.set()
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        feed.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "still finishing the running job" in stderr
+    assert "Traceback" not in stderr
+    assert "SchedulerNotRunningError" not in stderr
+    assert "event=worker_stopped" in stderr
+
+
+def test_a_third_ctrl_c_stops_the_worker_at_once(tmp_path: Path) -> None:
+    feed = _StallingFeed()
+    process = _busy_worker(tmp_path, feed)
+    try:
+        for _ in range(3):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+        _, stderr = process.communicate(timeout=10)  # the feed is still stalled
+    finally:
+        feed.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "event=worker_stopped_at_once" in stderr
+    assert "Traceback" not in stderr
