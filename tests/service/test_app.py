@@ -15,18 +15,15 @@ from syndicator.service.app import Syndicator, new_source_id
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _app(tmp_path: Path) -> Syndicator:
-    text = (REPO / "config.yaml").read_text(encoding="utf-8")
-    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    return Syndicator(load_settings(path))
+@pytest.fixture
+def app(shipped_config: Path) -> Syndicator:
+    return Syndicator(load_settings(shipped_config))
 
 
 def test_the_facade_runs_a_cycle_and_answers_every_question(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    app: Syndicator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with _app(tmp_path) as app:
+    with app:
         report = app.run(["collect", "tag", "deliver"])
         assert report.tagged > 0
         snapshot = app.status()
@@ -45,8 +42,8 @@ def test_the_facade_runs_a_cycle_and_answers_every_question(
     assert capsys.readouterr() == ("", "")  # the facade never prints
 
 
-def test_the_facade_refuses_with_the_culprit_named(tmp_path: Path) -> None:
-    with _app(tmp_path) as app:
+def test_the_facade_refuses_with_the_culprit_named(app: Syndicator) -> None:
+    with app:
         with pytest.raises(ConfigError, match=r"unknown topic.*piracy"):
             app.items("piracy")
         with pytest.raises(SyndicatorError, match="item 999 does not exist"):
@@ -55,7 +52,7 @@ def test_the_facade_refuses_with_the_culprit_named(tmp_path: Path) -> None:
             app.retag(999, add=["terrorism"])
 
 
-def test_tag_records_reports_bad_lines_and_goes_on(tmp_path: Path) -> None:
+def test_tag_records_reports_bad_lines_and_goes_on(app: Syndicator) -> None:
     lines = [
         '{"id": "a", "title": "Customs seize cocaine", "text": "Drug trafficking ring."}',
         "not json",
@@ -63,7 +60,7 @@ def test_tag_records_reports_bad_lines_and_goes_on(tmp_path: Path) -> None:
         "",
         '{"id": "c", "title": "Bribery trial", "text": "A minister took bribes."}',
     ]
-    with _app(tmp_path) as app:
+    with app:
         out = list(app.tag_records(lines, "in.jsonl"))
     assert [o["id"] for o in out if isinstance(o, dict)] == ["a", "c"]
     bad = [str(o) for o in out if isinstance(o, BadLine)]

@@ -8,21 +8,11 @@ import pytest
 
 from syndicator.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _config(tmp_path: Path) -> Path:
-    text = (REPO / "config.yaml").read_text(encoding="utf-8")
-    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 def test_preview_shows_the_next_digest_without_sending_or_recording_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, shipped_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["--config", str(_config(tmp_path))]
+    args = ["--config", str(shipped_config)]
     assert main([*args, "run", "--stage", "collect", "--stage", "tag"]) == 0
     capsys.readouterr()
 
@@ -51,8 +41,8 @@ def test_preview_shows_the_next_digest_without_sending_or_recording_it(
 
 
 def test_preview_of_an_unknown_address_names_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shipped_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["--config", str(_config(tmp_path))]
+    args = ["--config", str(shipped_config)]
     assert main([*args, "digest", "preview", "nobody@example.org"]) == 1
     assert "nobody@example.org: no such subscriber" in capsys.readouterr().err

@@ -138,13 +138,9 @@ def test_sources_lists_health(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_sources_disable_enable_remove_keep_history_unless_asked(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shipped_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = _config(tmp_path)
-    text = config.read_text(encoding="utf-8")
-    text = text.replace("database: sqlite:///var/syndicator.sqlite3", "database: sqlite:///db.sqlite3")
-    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
-    config.write_text(text, encoding="utf-8")
+    config = shipped_config
     args = ["--config", str(config)]
     assert main([*args, "run", "--stage", "collect", "--stage", "tag"]) == 0
     capsys.readouterr()
@@ -169,13 +165,9 @@ def test_sources_disable_enable_remove_keep_history_unless_asked(
 
 
 def test_sources_remove_forget_deletes_the_items(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shipped_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = _config(tmp_path)
-    text = config.read_text(encoding="utf-8")
-    text = text.replace("database: sqlite:///var/syndicator.sqlite3", "database: sqlite:///db.sqlite3")
-    text = text.replace("path: samples/releases", f"path: {REPO / 'samples' / 'releases'}")
-    config.write_text(text, encoding="utf-8")
+    config = shipped_config
     args = ["--config", str(config)]
     assert main([*args, "run", "--stage", "collect", "--stage", "tag"]) == 0
     capsys.readouterr()
