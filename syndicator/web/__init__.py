@@ -4,7 +4,10 @@ Both are mounted where the public URLs say they are, so a plain pass-through pro
 no proxy at all) needs no path rewriting: with ``base_url:
 https://feeds.example.org/syndicator/`` the folder is answered at ``/syndicator/…`` and
 the unsubscribe endpoint at ``/syndicator/unsubscribe`` (or at the path of
-``delivery.unsubscribe_url``); ``/`` redirects to ``/syndicator/``.
+``delivery.unsubscribe_url``); ``/`` redirects to ``/syndicator/``. The endpoint also
+answers at ``/unsubscribe``, where earlier versions served it alone: a proxy that was
+told to rewrite ``/syndicator/unsubscribe`` to ``/unsubscribe`` keeps working, and an
+unsubscribe link in a mailbox must never stop working.
 
 With ``preview`` the folder is answered at ``/`` and links to ``base_url`` are rewritten
 to the local address (:mod:`syndicator.web.preview`), so a newcomer clicks through the
@@ -30,6 +33,8 @@ from syndicator.web.guard import guarded_application
 from syndicator.web.static import add_static_routes
 from syndicator.web.unsubscribe import add_unsubscribe_routes
 
+LEGACY_UNSUBSCRIBE = "/unsubscribe"
+
 
 @dataclass(frozen=True)
 class Mounts:
@@ -38,6 +43,8 @@ class Mounts:
     site: str
     """The output folder's mount point, ending in ``/``."""
     unsubscribe: str
+    legacy_unsubscribe: str | None
+    """``/unsubscribe``, kept for proxies set up for earlier versions (None: same path, preview)."""
     preview_of: str | None
     """In preview, the public base URL that the local address replaces in bodies."""
 
@@ -48,12 +55,15 @@ def mounts(settings: Settings, *, preview: bool = False) -> Mounts:
     configured = settings.delivery.unsubscribe_url
     unsubscribe_url = configured or f"{base}unsubscribe"
     if not preview:
-        return Mounts(_path(base), _path(unsubscribe_url), None)
+        path = _path(unsubscribe_url)
+        return Mounts(
+            _path(base), path, None if path == LEGACY_UNSUBSCRIBE else LEGACY_UNSUBSCRIBE, None
+        )
     if unsubscribe_url.startswith(base):  # under the site: moves with it to the local root
         local = "/" + _path(unsubscribe_url)[len(_path(base)) :]
     else:
         local = _path(unsubscribe_url)
-    return Mounts("/", local, base)
+    return Mounts("/", local, None, base)
 
 
 def _path(url: str) -> str:
@@ -80,7 +90,7 @@ def make_app(
         app,
         store_factory or (lambda: open_database(settings)),
         settings,
-        path=where.unsubscribe,
+        paths=tuple(p for p in (where.unsubscribe, where.legacy_unsubscribe) if p is not None),
         templates_dir=templates_dir,
         clock=clock,
         process=process,

@@ -73,7 +73,7 @@ def make_unsubscribe_app(
         app,
         store_factory,
         settings,
-        path=path,
+        paths=(path,),
         templates_dir=templates_dir,
         clock=clock,
         process=process,
@@ -86,12 +86,12 @@ def add_unsubscribe_routes(
     store_factory: Callable[[], Storage],
     settings: Settings,
     *,
-    path: str,
+    paths: tuple[str, ...],
     templates_dir: Path | None = None,
     clock: Callable[[], datetime] = _utc_now,
     process: str | None = None,
 ) -> None:
-    """Answer GET and POST at ``path``; the store is opened at startup and closed at cleanup.
+    """Answer GET and POST at each of ``paths``; the store is opened at startup, closed at cleanup.
 
     The page template comes from ``templates_dir``, else the configured
     ``templates_dir``, else the shipped templates (as for the messages). At
@@ -173,5 +173,6 @@ def add_unsubscribe_routes(
         return page("done", 200, email=email)
 
     app.cleanup_ctx.append(store_context)
-    app.router.add_get(path, confirm)
-    app.router.add_post(path, unsubscribe)
+    for path in paths:
+        app.router.add_get(path, confirm)
+        app.router.add_post(path, unsubscribe)

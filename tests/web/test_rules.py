@@ -66,8 +66,13 @@ def test_mount_points_follow_the_public_urls_and_move_to_the_root_in_preview(
         "/a b/feeds/unsubscribe",
         None,
     )
+    assert public.legacy_unsubscribe == "/unsubscribe"  # what earlier versions answered
     preview = mounts(settings, preview=True)
-    assert (preview.site, preview.unsubscribe) == ("/", "/unsubscribe")
+    assert (preview.site, preview.unsubscribe, preview.legacy_unsubscribe) == (
+        "/",
+        "/unsubscribe",
+        None,
+    )
     assert preview.preview_of == "https://x.example/a%20b/feeds/"
 
     elsewhere = load_settings(

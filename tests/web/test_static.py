@@ -212,6 +212,8 @@ async def test_unsubscribe_answers_at_the_path_of_unsubscribe_url(
         assert page.status == 200
         assert SUBSCRIBER.encode() in page.body
         assert (await request(server.port, f"/syndicator/unsubscribe?token={token}")).status == 404
+        # Where earlier versions answered, for proxies that still rewrite to it.
+        assert (await request(server.port, f"/unsubscribe?token={token}")).status == 200
         assert (await request(server.port, "/syndicator/corruption.rss")).status == 200
 
 
