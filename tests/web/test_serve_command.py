@@ -203,6 +203,8 @@ def test_a_browser_clicks_through_the_preview(preview: Server, tmp_path: Path) -
         item.click()
         assert driver.current_url.startswith(f"{local(preview)}items/")
         assert driver.find_element(By.CSS_SELECTOR, "article.item h1").text
+        # The page's inline <style> applied: the security policy lets the shipped pages work.
+        assert driver.execute_script("return getComputedStyle(document.body).maxWidth") == "800px"
         hrefs = [a.get_attribute("href") or "" for a in driver.find_elements(By.TAG_NAME, "a")]
         ours = [href for href in hrefs if "127.0.0.1" in href or "example.org" in href]
         assert ours
