@@ -260,16 +260,32 @@ def cmd_digest_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
+    from urllib.parse import quote
 
-    from syndicator.deliver.unsubscribe import make_unsubscribe_app
-    from syndicator.service.app import open_database
+    from syndicator.web import mounts, serve
 
     settings = load_settings(args.config)
-    app = make_unsubscribe_app(lambda: open_database(settings), settings)
-    print(f"Serving one-click unsubscribe at http://{args.host}:{args.port}/unsubscribe")
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    where = mounts(settings, preview=args.preview)
+    local = f"http://{_url_host(args.host)}:{args.port}"
+    folder = settings.publish.output_dir
+    if args.preview:
+        print(f"Previewing {folder} with links to {where.preview_of} rewritten to this address.")
+        print(f"Open {local}{quote(where.site)}")
+    else:
+        print(f"Serving {folder} at {local}{quote(where.site)} (public: {settings.base_url_text})")
+    print(f"One-click unsubscribe at {local}{quote(where.unsubscribe)}")
+    sys.stdout.flush()
+    serve(settings, host=args.host, port=args.port, preview=args.preview)
     return 0
+
+
+def _url_host(host: str) -> str:
+    """The host part of a URL to open: a wildcard address is reached through loopback."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 (recognised, not bound)
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 # ---------------------------------------------------------------------------- parser
@@ -399,9 +415,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="write digest.html and digest.txt there (default: print text)"
     )
     preview.set_defaults(handler=cmd_digest_preview)
-    serve = sub.add_parser("serve", help="serve the one-click unsubscribe endpoint over HTTP")
+    serve = sub.add_parser(
+        "serve", help="serve the output folder and the one-click unsubscribe endpoint over HTTP"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (behind a proxy)")
     serve.add_argument("--port", type=int, default=8470)
+    serve.add_argument(
+        "--preview",
+        action="store_true",
+        help="serve the output at / with links to base_url rewritten to this address",
+    )
     serve.set_defaults(handler=cmd_serve)
     return parser
 

@@ -169,6 +169,9 @@ class Rendered:
 
 
 KINDS: tuple[DeliveryKind, ...] = ("digest", "alert")
+UNSUBSCRIBE_PAGE = "email/unsubscribe_page.html"
+"""The page ``syndicator serve`` answers an unsubscribe link with (:mod:`syndicator.web`);
+named here, beside the messages' templates, so ``syndicator check`` loads it without the web app."""
 
 
 class Renderer:

@@ -174,9 +174,8 @@ def _folder_finding(key: str, folder: Path) -> Finding:
 
 def _templates(templates_dir: Path | None) -> Finding:
     """Every template a run loads is there and parses (as publish and deliver load them)."""
-    from syndicator.deliver.render import KINDS
+    from syndicator.deliver.render import KINDS, UNSUBSCRIBE_PAGE
     from syndicator.deliver.templates import load_template, make_environment
-    from syndicator.deliver.unsubscribe import PAGE
     from syndicator.publish.templates import page_environment
     from syndicator.resources import default_templates_dir
 
@@ -193,7 +192,8 @@ def _templates(templates_dir: Path | None) -> Finding:
             except TemplateSyntaxError as exc:
                 return Finding(key, False, f"{exc.filename or name}:{exc.lineno}: {exc.message}")
         email = make_environment(root)
-        for name in [f"email/{k}.{ext}" for k in KINDS for ext in ("txt", "html")] + [PAGE]:
+        messages = [f"email/{k}.{ext}" for k in KINDS for ext in ("txt", "html")]
+        for name in [*messages, UNSUBSCRIBE_PAGE]:
             load_template(email, name)
     except SyndicatorError as exc:
         return Finding(key, False, str(exc))

@@ -25,8 +25,8 @@ from syndicator.deliver.keys import (
     key_warnings,
 )
 from syndicator.deliver.tokens import GENERATED, SECRET_NAME, signer_for
-from syndicator.deliver.unsubscribe import make_unsubscribe_app
 from syndicator.store import KeyUse, SqlStore, open_store
+from syndicator.web.unsubscribe import make_unsubscribe_app
 
 from .conftest import MakeSettings
 

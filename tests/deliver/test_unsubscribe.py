@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from syndicator.config import Settings
 from syndicator.deliver.tokens import TokenSigner
-from syndicator.deliver.unsubscribe import make_unsubscribe_app
 from syndicator.models import Subscriber
 from syndicator.store import SqlStore, open_store
+from syndicator.web.unsubscribe import make_unsubscribe_app
 
 from .conftest import SIGNING_KEY, MakeSettings
 

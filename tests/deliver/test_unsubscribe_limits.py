@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from syndicator.deliver.guard import MAX_BODY_BYTES
 from syndicator.deliver.tokens import TokenSigner
-from syndicator.deliver.unsubscribe import make_unsubscribe_app
 from syndicator.models import Subscriber
 from syndicator.store import SqlStore, open_store
+from syndicator.web.guard import MAX_BODY_BYTES
+from syndicator.web.unsubscribe import make_unsubscribe_app
 
 from .conftest import SIGNING_KEY, MakeSettings
 

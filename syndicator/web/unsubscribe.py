@@ -11,12 +11,13 @@ in the URL the body is read (within its bound) and ignored; without it the
 token must come in a form body.
 
 Every request is bounded and every failure answered briefly without a stack
-trace in the log: see :mod:`syndicator.deliver.guard`.
+trace in the log: see :mod:`syndicator.web.guard`.
 
 Unsubscribing twice, or with a genuine token for an address the store does not
 know, still answers "unsubscribed": the answer reveals nothing about who is
 subscribed. The store is synchronous, so its calls run in a worker thread.
-``syndicator serve`` runs this app.
+``syndicator serve`` mounts these routes beside the output folder
+(:func:`syndicator.web.make_app`); :func:`make_unsubscribe_app` serves them alone.
 """
 
 from __future__ import annotations
@@ -31,16 +32,17 @@ from pathlib import Path
 from aiohttp import web
 
 from syndicator.config import Settings
-from syndicator.deliver.guard import discard_body, form_text, guarded_application
 from syndicator.deliver.keys import KEY_USE_REFRESH, check_keys, forget_key_use, renew_key_use
+from syndicator.deliver.render import UNSUBSCRIBE_PAGE
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.errors import SyndicatorError
 from syndicator.store.protocol import Storage
+from syndicator.web.guard import discard_body, form_text, guarded_application
 
 STORE = web.AppKey("store", Storage)
 SIGNER = web.AppKey("signer", TokenSigner)
-PAGE = "email/unsubscribe_page.html"
+PAGE = UNSUBSCRIBE_PAGE
 log = logging.getLogger(__name__)
 
 _HEADERS = {
@@ -65,7 +67,31 @@ def make_unsubscribe_app(
     clock: Callable[[], datetime] = _utc_now,
     process: str | None = None,
 ) -> web.Application:
-    """An application serving ``path``; the store is opened at startup and closed at cleanup.
+    """A guarded application (:mod:`syndicator.web.guard`) with only the unsubscribe routes."""
+    app = guarded_application()
+    add_unsubscribe_routes(
+        app,
+        store_factory,
+        settings,
+        paths=(path,),
+        templates_dir=templates_dir,
+        clock=clock,
+        process=process,
+    )
+    return app
+
+
+def add_unsubscribe_routes(
+    app: web.Application,
+    store_factory: Callable[[], Storage],
+    settings: Settings,
+    *,
+    paths: tuple[str, ...],
+    templates_dir: Path | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    process: str | None = None,
+) -> None:
+    """Answer GET and POST at each of ``paths``; the store is opened at startup, closed at cleanup.
 
     The page template comes from ``templates_dir``, else the configured
     ``templates_dir``, else the shipped templates (as for the messages). At
@@ -75,7 +101,6 @@ def make_unsubscribe_app(
     """
     env = make_environment(templates_dir or settings.templates_dir)
     template = load_template(env, PAGE)
-    app = guarded_application()
 
     async def store_context(app: web.Application) -> AsyncIterator[None]:
         store = await asyncio.to_thread(store_factory)
@@ -148,6 +173,6 @@ def make_unsubscribe_app(
         return page("done", 200, email=email)
 
     app.cleanup_ctx.append(store_context)
-    app.router.add_get(path, confirm)
-    app.router.add_post(path, unsubscribe)
-    return app
+    for path in paths:
+        app.router.add_get(path, confirm)
+        app.router.add_post(path, unsubscribe)
