@@ -60,7 +60,7 @@ def test_minimal_config_gets_defaults_and_resolves_paths(tmp_path: Path) -> None
         (minimal(publsh={}), r"publsh: unknown key"),
         (
             minimal(sources=[{"id": "a", "type": "feed", "url": "not a url"}]),
-            r"sources\.0\.feed\.url",
+            r"sources\.0\.url",
         ),
         (minimal(sources=[{"id": "a", "type": "ftp"}]), r"sources\.0"),
         ({"taxonomy": {"topics": TOPICS}}, r"base_url: required key is missing"),
