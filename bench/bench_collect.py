@@ -89,10 +89,10 @@ def timed_cycle(
     now = datetime.now(UTC)
     started, cpu = time.perf_counter(), time.process_time()
     if parse:
-        results = collect_sources(sources, states, settings, now, force=True)
+        results = collect_sources(sources, states, settings, now)
     else:
         results = asyncio.run(
-            collect_all(sources, states, settings, now, force=True, parser=NoParse())
+            collect_all(sources, states, settings, now, parser=NoParse())
         )
     return time.perf_counter() - started, results, time.process_time() - cpu
 

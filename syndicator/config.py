@@ -21,24 +21,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     HttpUrl,
+    SerializeAsAny,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syndicator.addresses import Mailbox, parse_address
 from syndicator.errors import ConfigError
+from syndicator.site import RESERVED_TOPIC_IDS
 from syndicator.text import safe_url
 
 ENV_CONFIG = "SYNDICATOR_CONFIG"
 DEFAULT_CONFIG = Path("config.yaml")
 TOPIC_ID = r"^[a-z0-9][a-z0-9-]*$"
 SOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-RESERVED_TOPIC_IDS = frozenset({"all", "index", "feeds"})
-"""Output file stems of the all-topics feeds, the index page and the OPML list."""
 
 
 class Strict(BaseModel):
@@ -50,38 +52,59 @@ class Strict(BaseModel):
 # --------------------------------------------------------------------------- sources
 
 
-class FeedSource(Strict):
-    """An RSS, Atom, RDF or JSON Feed fetched over HTTP(S)."""
+class SourceSettings(Strict):
+    """What every kind of source has; each kind's model adds its own keys.
 
-    type: Literal["feed"] = "feed"
+    The kinds are not listed here: :mod:`syndicator.collect.kinds` maps each
+    ``type`` to its model and its collector, and :func:`_source_of_kind`
+    validates an entry by the model of its kind. Paths among a kind's keys are
+    resolved against the config file's folder, whatever the kind.
+    """
+
+    type: str
     id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
-    url: HttpUrl
     title: str | None = None
     interval_minutes: Annotated[int | None, Field(ge=1)] = None
     """How often to fetch; defaults to ``collect.interval_minutes``."""
+    lang: str | None = None
+    enabled: bool = True
+
+    @property
+    def location(self) -> str | None:
+        """The URL or path the source is read from, as the store keeps it
+        (``SourceState.url``); None for a kind that reads from nowhere outside."""
+        return None
+
+
+class FeedSource(SourceSettings):
+    """An RSS, Atom, RDF or JSON Feed fetched over HTTP(S)."""
+
+    type: Literal["feed"] = "feed"
+    url: HttpUrl
     full_text: bool = False
     """Fetch each new item's linked page and extract its main text (summary-only feeds)."""
     full_text_limit: Annotated[int, Field(ge=1, le=500)] = 20
     """With ``full_text``: at most this many item pages fetched per cycle (the newest first)."""
-    lang: str | None = None
-    enabled: bool = True
+
+    @property
+    def location(self) -> str:
+        return str(self.url)
 
 
-class PageSource(Strict):
+class PageSource(SourceSettings):
     """A press-release listing page of an organisation that publishes no feed."""
 
     type: Literal["page"] = "page"
-    id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
     url: HttpUrl
-    title: str | None = None
-    interval_minutes: Annotated[int | None, Field(ge=1)] = None
     link_selector: str = "main a[href], article a[href]"
     """CSS selector for the links to individual releases on the listing page."""
     link_pattern: str | None = None
     """Regular expression a release URL must match (filters navigation links)."""
     max_new_per_cycle: Annotated[int, Field(ge=1, le=500)] = 20
-    lang: str | None = None
-    enabled: bool = True
+
+    @property
+    def location(self) -> str:
+        return str(self.url)
 
     @field_validator("link_pattern")
     @classmethod
@@ -94,22 +117,47 @@ class PageSource(Strict):
         return value
 
 
-class FolderSource(Strict):
+class FolderSource(SourceSettings):
     """A folder of release files: .txt (seed format), .html, .md and .eml."""
 
     type: Literal["folder"] = "folder"
-    id: Annotated[str, Field(pattern=SOURCE_ID, max_length=100)]
     path: Path
-    title: str | None = None
     patterns: tuple[str, ...] = ("*.txt", "*.html", "*.htm", "*.md", "*.markdown", "*.eml")
     recursive: bool = True
-    interval_minutes: Annotated[int | None, Field(ge=1)] = None
-    """How often to rescan; defaults to ``collect.interval_minutes``."""
-    lang: str | None = None
-    enabled: bool = True
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
 
-Source = Annotated[FeedSource | PageSource | FolderSource, Field(discriminator="type")]
+def _source_of_kind(entry: Any) -> Any:
+    """Validate one ``sources`` entry by the model its ``type`` names in the kinds registry.
+
+    The registry is looked up when a file is validated, not when this module is
+    imported: the registry's module imports this one, and a kind registered
+    later (a plugin, a test) must count. An unknown or missing ``type`` is an
+    error at ``sources.N.type`` that lists the known kinds.
+    """
+    if not isinstance(entry, dict):
+        return entry  # not a mapping: SourceSettings says what it expected
+    from syndicator.collect.kinds import known_kinds, source_kind
+
+    name = entry.get("type")
+    kind = source_kind(name) if isinstance(name, str) else None
+    if kind is None:
+        problem = PydanticCustomError(
+            "unknown_source_type",
+            "unknown source type {type}; known: {known}",
+            {"type": repr(name) if name is not None else "(none given)",
+             "known": ", ".join(known_kinds())},
+        )
+        detail = InitErrorDetails(type=problem, loc=("type",), input=name)
+        raise ValidationError.from_exception_data("SourceSettings", [detail])
+    return kind.settings.model_validate(entry)
+
+
+Source = Annotated[SerializeAsAny[SourceSettings], BeforeValidator(_source_of_kind)]
+"""One ``sources`` entry, as the model of its kind (a :class:`SourceSettings` subclass)."""
 
 
 class CollectSettings(Strict):
@@ -173,6 +221,17 @@ class TopicSettings(Strict):
     """Extra publisher labels that name this topic in a "Further information" list
     (matched as phrases, e.g. "Terrorism Prevention"); the id, title and link count already."""
 
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # Its files would overwrite a site-level output (syndicator.site names them).
+        if value in RESERVED_TOPIC_IDS:
+            raise ValueError(
+                f"{value!r} is reserved by publishing (reserved: "
+                f"{', '.join(sorted(RESERVED_TOPIC_IDS))}); rename the topic"
+            )
+        return value
+
 
 class TaxonomySettings(Strict):
     """The topics and where their vocabulary comes from."""
@@ -193,11 +252,6 @@ class TaxonomySettings(Strict):
             seen.add(topic.id)
         if not topics:
             raise ValueError("at least one topic is required")
-        reserved = sorted({t.id for t in topics} & RESERVED_TOPIC_IDS)
-        if reserved:
-            raise ValueError(
-                f"topic id(s) {', '.join(reserved)} are reserved for the all-topics outputs"
-            )
         return topics
 
     @property
@@ -215,14 +269,24 @@ class PublishSettings(Strict):
     title: str = "Syndicator"
     description: str = "Press releases on transnational threats, by topic."
     max_entries: Annotated[int, Field(ge=1, le=10_000)] = 50
-    formats: tuple[Literal["rss", "atom", "json", "opml", "html"], ...] = (
-        "rss",
-        "atom",
-        "json",
-        "opml",
-        "html",
-    )
+    formats: tuple[str, ...] = ("rss", "atom", "json", "opml", "html")
+    """Names from the output formats registry (:mod:`syndicator.publish.formats`)."""
     language: str = "en"
+
+    @field_validator("formats")
+    @classmethod
+    def _registered(cls, formats: tuple[str, ...]) -> tuple[str, ...]:
+        # Looked up now, not at import: the registry imports this module.
+        from syndicator.publish.formats import known_formats
+
+        known = known_formats()
+        unknown = [f for f in formats if f not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown output format(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(known)}"
+            )
+        return formats
 
 
 # --------------------------------------------------------------------------- delivery
@@ -251,7 +315,8 @@ class SmtpSettings(Strict):
 class DeliverySettings(Strict):
     """How digests and alerts leave the building."""
 
-    transport: Literal["outbox", "smtp"] = "outbox"
+    transport: str = "outbox"
+    """A name from the transports registry (:mod:`syndicator.deliver.transports`)."""
     outbox_dir: Path = Path("var/outbox")
     sender: str = "Syndicator <syndicator@example.org>"
     """The From address, with an optional display name. The default is a placeholder."""
@@ -307,6 +372,17 @@ class DeliverySettings(Strict):
     give_up_after_hours: Annotated[float, Field(gt=0)] = 96.0
     """A message still not accepted this long after it was built fails for good (RFC 5321
     §4.5.4.1 suggests giving up after 4-5 days), so nothing is retried forever."""
+
+    @field_validator("transport")
+    @classmethod
+    def _known_transport(cls, value: str) -> str:
+        # Looked up now, not at import: the registry imports this module.
+        from syndicator.deliver.transports import known_transports
+
+        known = known_transports()
+        if value not in known:
+            raise ValueError(f"unknown transport {value!r}; known: {', '.join(known)}")
+        return value
 
     @model_validator(mode="after")
     def _smtp_needs_settings(self) -> DeliverySettings:
@@ -428,7 +504,7 @@ class Settings(Strict):
         return str(self.base_url)
 
     @property
-    def enabled_sources(self) -> tuple[FeedSource | PageSource | FolderSource, ...]:
+    def enabled_sources(self) -> tuple[SourceSettings, ...]:
         """The sources to collect; disabled ones keep their stored history but are not fetched."""
         return tuple(s for s in self.sources if s.enabled)
 
@@ -459,7 +535,9 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         return p if p.is_absolute() else (base / p)
 
     sources = tuple(
-        s.model_copy(update={"path": resolve(s.path)}) if isinstance(s, FolderSource) else s
+        s.model_copy(
+            update={name: resolve(value) for name, value in s if isinstance(value, Path)}
+        )
         for s in settings.sources
     )
     vocabulary = settings.taxonomy.vocabulary

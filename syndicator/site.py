@@ -13,6 +13,17 @@ import uuid
 
 ITEMS_DIR = "items"
 """Sub-folder of the output folder holding one page per item."""
+ALL = "all"
+"""File stem of the outputs carrying every topic (``all.rss``, ``all.atom``, ...)."""
+INDEX_PAGE = "index.html"
+OPML_FILE = "feeds.opml"
+
+RESERVED_TOPIC_IDS = frozenset(
+    {ALL, ITEMS_DIR, *(name.rsplit(".", 1)[0] for name in (INDEX_PAGE, OPML_FILE))}
+)
+"""Topic ids whose outputs would collide with a site-level name: the all-topics feeds,
+the index page, the OPML list, the item pages' folder. Derived from the names above, so
+a renamed output cannot leave the check behind; config validation refuses them."""
 
 ENTRY_NAMESPACE = uuid.UUID("c2a65b21-f501-5fa3-bdbc-f143ddcb3fa8")
 """uuid5(NAMESPACE_URL, 'https://github.com/syndicator/syndicator#feed-entry').

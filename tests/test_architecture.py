@@ -34,10 +34,18 @@ MAY_USE: dict[str, frozenset[str]] = {
     "service": SHARED
     | {"collect", "store", "tagging", "query", "publish", "deliver", "config_edit"},
     # The web application reaches the work through the service; it also reads the
-    # signed-link tokens and email templates of deliver and types against the store.
-    "web": SHARED | {"service", "deliver", "store"},
+    # signed-link tokens and email templates of deliver, the media types of publish's
+    # formats registry, and types against the store.
+    "web": SHARED | {"service", "deliver", "publish", "store"},
     "cli": SHARED | {"service", "web", "config_edit"},
 }
+
+
+REGISTRIES = frozenset(
+    {"syndicator.collect.kinds", "syndicator.publish.formats", "syndicator.deliver.transports"}
+)
+"""The configuration checks source kinds, output formats and transports against their
+registries (imported lazily, inside its validators, since the registries read settings)."""
 
 
 def _room(path: Path) -> str:
@@ -46,6 +54,12 @@ def _room(path: Path) -> str:
 
 
 def _imported_rooms(path: Path) -> Iterator[str]:
+    for module in _imported_modules(path):
+        if not (_room(path) == "config" and module in REGISTRIES):
+            yield module.split(".")[1]
+
+
+def _imported_modules(path: Path) -> Iterator[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -58,7 +72,7 @@ def _imported_rooms(path: Path) -> Iterator[str]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "syndicator" and len(parts) > 1:
-                yield parts[1]
+                yield name
 
 
 def _modules() -> list[Path]:

@@ -2,7 +2,7 @@
 
 Public API::
 
-    collect_sources(sources, states, settings, now, force=False, *, rng=None, known=None)
+    collect_sources(sources, states, settings, now, *, rng=None, known=None)
         -> list[CollectResult]
     discover_feeds(url, settings) -> list[DiscoveredFeed]
 
@@ -30,14 +30,13 @@ def collect_sources(
     states: Mapping[str, SourceState],
     settings: CollectSettings,
     now: datetime,
-    force: bool = False,
     *,
     rng: random.Random | None = None,
     known: Mapping[str, frozenset[str]] | None = None,
 ) -> list[CollectResult]:
-    """Collect every source that is due at ``now`` (all of them with ``force``).
+    """Collect every source given; the caller has decided they are due at ``now``.
 
-    Returns one CollectResult per due source, in the order given. ``now`` must
+    Returns one CollectResult per source, in the order given. ``now`` must
     be timezone-aware UTC; ``rng`` makes the jitter reproducible in tests.
     ``known`` maps source ids to the item identities already stored for them
     (``Storage.identities``): page sources and ``full_text`` feeds then fetch
@@ -48,7 +47,7 @@ def collect_sources(
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware UTC datetime")
     return asyncio.run(
-        collect_all(sources, states, settings, now, force=force, rng=rng, known=known)
+        collect_all(sources, states, settings, now, rng=rng, known=known)
     )
 
 

@@ -1,4 +1,4 @@
-"""One collection cycle: ask the decider what is due, fetch and parse, build results.
+"""One collection cycle: fetch and parse the sources the service found due, build results.
 
 Every source's work is wrapped so that its failure becomes an error
 :class:`CollectResult` (class + message naming what failed) and never stops
@@ -17,13 +17,12 @@ from datetime import datetime
 
 from syndicator.collect import schedule
 from syndicator.collect.clock import Clock, ElapsedClock
-from syndicator.collect.folder import FolderError, scan_folder
-from syndicator.collect.http import FEED_ACCEPT, Fetcher, FetchError, Response
-from syndicator.collect.pages import add_full_text, collect_page
-from syndicator.collect.parsed import ParsedFeed, ParseFailure
+from syndicator.collect.http import Fetcher, FetchError, Response
+from syndicator.collect.kinds import kind_of
+from syndicator.collect.parsed import ParseFailure
 from syndicator.collect.parsing import FeedParser
 from syndicator.collect.schedule import AnySource
-from syndicator.config import CollectSettings, FeedSource, FolderSource, PageSource
+from syndicator.config import CollectSettings, FeedSource, PageSource
 from syndicator.models import Caching, CollectResult, Item, SourceState
 
 log = logging.getLogger("syndicator.collect")
@@ -135,11 +134,7 @@ class Cycle:
 
     async def collect(self, source: AnySource, state: SourceState | None) -> CollectResult:
         try:
-            if isinstance(source, FolderSource):
-                return await self.collect_folder(source, state)
-            if isinstance(source, PageSource):
-                return await collect_page(self, source, state)
-            return await self.collect_feed(source, state)
+            return await kind_of(source).collect(self, source, state)
         except FetchError as exc:
             return self.error(
                 source,
@@ -156,23 +151,6 @@ class Cycle:
         except Exception as exc:  # a bug or a library surprise: record it, keep the cycle going
             log.exception("collecting %s failed unexpectedly", source.id)
             return self.error(source, state, "error", f"unexpected {type(exc).__name__}: {exc}")
-
-    async def collect_folder(
-        self, source: FolderSource, state: SourceState | None
-    ) -> CollectResult:
-        try:
-            scan = await asyncio.to_thread(
-                scan_folder, source, self.settings, self.known_identities(source.id)
-            )
-        except FolderError as exc:
-            return self.error(source, state, exc.error_class, str(exc))
-        return CollectResult(
-            source_id=source.id,
-            status="ok",
-            items=scan.items,
-            next_fetch_at=self.success_time(source, {}, self.clock()),
-            warnings=scan.warnings,
-        )
 
     async def fetch_source(
         self, source: FeedSource | PageSource, state: SourceState | None, accept: str
@@ -219,28 +197,6 @@ class Cycle:
             )
         return response, None
 
-    async def collect_feed(self, source: FeedSource, state: SourceState | None) -> CollectResult:
-        response, done = await self.fetch_source(source, state, accept=FEED_ACCEPT)
-        if done is not None:
-            return done
-        assert response is not None
-        parsed: ParsedFeed = await self.parser.parse(
-            response.body,
-            response.headers,
-            response.url,
-            source_id=source.id,
-            settings=self.settings,
-            lang=source.lang,
-        )
-        items: tuple[Item, ...] = parsed.items
-        warnings = list(parsed.warnings)
-        if source.full_text and items:
-            items, more = await add_full_text(
-                self, items, source.full_text_limit, state, self.known_identities(source.id)
-            )
-            warnings.extend(more)
-        return self.ok(source, response, items, warnings)
-
 
 async def collect_all(
     sources: Sequence[AnySource],
@@ -248,19 +204,21 @@ async def collect_all(
     settings: CollectSettings,
     now: datetime,
     *,
-    force: bool = False,
     rng: random.Random | None = None,
     parser: FeedParser | None = None,
     known: Mapping[str, frozenset[str]] | None = None,
 ) -> list[CollectResult]:
-    """Collect every due source concurrently; one result per due source, in input order.
+    """Collect every source given, concurrently; one result per source, in input order.
+
+    Whether a source is due is decided once, by the caller
+    (:func:`syndicator.service.stages.collect_stage` asks
+    :func:`syndicator.collect.schedule.is_due`): what is handed in is fetched.
 
     ``known`` maps a source id to the identities the store already holds for it,
     so page sources and full-text feeds do not fetch pages of stored releases, and
     folder sources report an undated file only while it is new.
     """
-    due = [s for s in sources if schedule.is_due(s, states.get(s.id), now, force)]
-    if not due:
+    if not sources:
         return []
     own_parser = parser is None
     feed_parser = parser if parser is not None else FeedParser.from_settings(settings)
@@ -268,7 +226,7 @@ async def collect_all(
         clock = ElapsedClock(now)
         async with Fetcher(settings, clock) as fetcher:
             cycle = Cycle(settings, now, fetcher, feed_parser, rng or random.Random(), known, clock)
-            results = await asyncio.gather(*(cycle.collect(s, states.get(s.id)) for s in due))
+            results = await asyncio.gather(*(cycle.collect(s, states.get(s.id)) for s in sources))
     finally:
         if own_parser:
             feed_parser.close()

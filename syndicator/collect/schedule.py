@@ -22,15 +22,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from syndicator.config import CollectSettings, FeedSource, FolderSource, PageSource
+from syndicator.config import CollectSettings, FeedSource, PageSource, SourceSettings
 from syndicator.models import SourceState
 
-AnySource = FeedSource | PageSource | FolderSource
+AnySource = SourceSettings
+"""A configured source of any registered kind (:mod:`syndicator.collect.kinds`)."""
 
 
-def source_location(source: AnySource) -> str:
+def source_location(source: AnySource) -> str | None:
     """The configured URL or folder path, as the store keeps it in ``SourceState.url``."""
-    return str(source.path) if isinstance(source, FolderSource) else str(source.url)
+    return source.location
 
 
 def fetch_url(source: FeedSource | PageSource, state: SourceState | None) -> str:
@@ -46,7 +47,8 @@ def is_due(
 ) -> bool:
     if force or state is None:
         return True
-    if state.url is not None and state.url != source_location(source):
+    location = source_location(source)
+    if state.url is not None and location is not None and state.url != location:
         return True  # the operator pointed the source elsewhere: forget the old schedule
     if state.next_fetch_at is None:
         # Gone (410) is the one permanent stop; any other missing time means "never scheduled".

@@ -51,7 +51,7 @@ from syndicator.deliver.outcomes import (
 )
 from syndicator.deliver.render import Rendered, Renderer
 from syndicator.deliver.tokens import TokenSigner, signer_for
-from syndicator.deliver.transports import OutboxTransport, SmtpTransport, Transport
+from syndicator.deliver.transports import Transport, make_transport
 from syndicator.errors import DeliveryError
 from syndicator.models import StoredItem, Subscriber
 from syndicator.resources import default_templates_dir
@@ -86,6 +86,8 @@ class Failure:
     """``pending`` (sent again next run), ``unknown`` (it may have arrived; sent at most
     once more) or ``failed`` (never sent again)."""
     error: str
+    dispatch: int | None = None
+    """The ledger row's id, so the log line leads to the row."""
 
 
 @dataclass(slots=True)
@@ -120,15 +122,6 @@ class DeliveryReport:
         return not self.failures and self.stopped is None
 
 
-def make_transport(settings: Settings) -> Transport:
-    """The transport the configuration asks for."""
-    delivery = settings.delivery
-    if delivery.transport == "smtp":
-        assert delivery.smtp is not None  # the settings validator guarantees it
-        return SmtpTransport(delivery.smtp)
-    return OutboxTransport(delivery.outbox_dir)
-
-
 def deliver_due(
     store: Storage,
     settings: Settings,
@@ -152,7 +145,7 @@ def deliver_due(
     # Retries only mark dispatches sent; ``last_digest_at`` moved when the retried
     # digest was reserved, so one read of the subscribers serves the whole run.
     states = store.subscriber_states()
-    with transport if transport is not None else make_transport(settings) as channel:
+    with transport if transport is not None else make_transport(settings.delivery) as channel:
         run = _Run(store, settings, renderer, channel, now, checkpoint, clock)
         run.retry_pending(states)
         for state in states:
@@ -263,10 +256,12 @@ class _Run:
             return dispatch
         error = "the run sending it stopped before recording the outcome; it may have arrived"
         self.store.record_failure(dispatch.id, state, error, self.now)
-        log.warning("dispatch %s to %s: %s (now %s)", dispatch.id, dispatch.email, error, state)
         if state == "failed":
-            self.report.failures.append(Failure(dispatch.email, dispatch.kind, state, error))
+            # Reported, not logged: the service logs each failure once (event=delivery_failed).
+            failure = Failure(dispatch.email, dispatch.kind, state, error, dispatch.id)
+            self.report.failures.append(failure)
             return None
+        log.warning("dispatch %s to %s: %s (now %s)", dispatch.id, dispatch.email, error, state)
         return replace(dispatch, state=state, last_error=error)
 
     def _give_up(self, dispatch: Dispatch) -> None:
@@ -276,8 +271,8 @@ class _Run:
             f"{dispatch.attempts} attempt(s); last error: {dispatch.last_error or '-'}"
         )
         self.store.record_failure(dispatch.id, "failed", error, self.now)
-        self.report.failures.append(Failure(dispatch.email, dispatch.kind, "failed", error))
-        log.warning("dispatch %s to %s failed: %s", dispatch.id, dispatch.email, error)
+        failure = Failure(dispatch.email, dispatch.kind, "failed", error, dispatch.id)
+        self.report.failures.append(failure)
 
     # ---- one subscriber ---------------------------------------------------------------
 
@@ -396,10 +391,7 @@ class _Run:
             # Nobody's fault but the server's: the run stops, and says so once.
             log.info("dispatch %s stays %s: %s", dispatch.id, state, exc)
             return
-        self.report.failures.append(Failure(rendered.email, dispatch.kind, state, error))
-        later = {
-            "pending": "it is sent again by the next run",
-            "unknown": "it may have arrived; a later run (never this one) sends it once more",
-            "failed": "it is not sent again",
-        }[state]
-        log.warning("delivery of dispatch %s: %s; %s", dispatch.id, error, later)
+        # Reported, not logged here: the service logs each failure once
+        # (event=delivery_failed, with the ledger state that says what happens next).
+        failure = Failure(rendered.email, dispatch.kind, state, error, dispatch.id)
+        self.report.failures.append(failure)

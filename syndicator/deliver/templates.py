@@ -10,40 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    Template,
-    TemplateNotFound,
-    TemplateSyntaxError,
-    select_autoescape,
-)
+from jinja2 import Environment, Template, TemplateNotFound, TemplateSyntaxError
 
+from syndicator import templating
 from syndicator.errors import OutputError
 from syndicator.resources import default_templates_dir
 
 
 def make_environment(templates_dir: Path | None = None) -> Environment:
-    """A Jinja2 environment rooted at ``templates_dir`` (templates are named ``email/...``).
-
-    ``StrictUndefined`` turns a misspelt variable into an error in the tests
-    instead of a silently empty line in a subscriber's inbox.
-    """
+    """The email environment, rooted at ``templates_dir`` (templates are named ``email/...``):
+    ``.txt`` templates unescaped, everything else escaped (:mod:`syndicator.templating`)."""
     root = templates_dir if templates_dir is not None else default_templates_dir()
-    return Environment(
-        loader=FileSystemLoader(str(root)),
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "htm", "xml"),
-            disabled_extensions=("txt",),
-            default_for_string=True,
-            default=True,
-        ),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return templating.make_environment(root, unescaped_extensions=("txt",))
 
 
 def load_template(env: Environment, name: str) -> Template:

@@ -11,6 +11,11 @@ twice makes one file. An SMTP retry carries the same Message-ID, but a server
 that already accepted the first copy delivers a second one: that is why the
 ledger sends a message whose outcome is unknown at most once more
 (:mod:`syndicator.deliver.outcomes`). SMTP lives in :mod:`syndicator.deliver.smtp`.
+
+``delivery.transport`` names an entry of a registry of factories (delivery
+settings → transport): ``outbox`` and ``smtp`` are registered at the end of this
+module, and :func:`register_transport` adds another (a queue, an HTTP mail API)
+without touching the deliver run.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import hashlib
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
 from syndicator.atomic import atomic_write, remove_stale_temporaries, temp_prefix
+from syndicator.config import DeliverySettings
 from syndicator.deliver.render import Rendered
 from syndicator.deliver.smtp import SmtpTransport
 from syndicator.errors import DeliveryError, OutputError
@@ -122,4 +129,57 @@ class OutboxTransport:
             raise DeliveryError(rendered.email, f"cannot write {target.name}") from exc
 
 
-__all__ = ["OutboxTransport", "SmtpTransport", "Transport", "outbox_filename"]
+# --------------------------------------------------------------------------- registry
+
+TransportFactory = Callable[[DeliverySettings], Transport]
+"""Builds the transport of one deliver run from the delivery settings."""
+
+_TRANSPORTS: dict[str, TransportFactory] = {}
+
+
+def register_transport(name: str, factory: TransportFactory) -> None:
+    """Make ``name`` a valid ``delivery.transport``; a name is registered once."""
+    if name in _TRANSPORTS:
+        raise ValueError(f"transport {name!r} is already registered")
+    _TRANSPORTS[name] = factory
+
+
+def unregister_transport(name: str) -> None:
+    """Forget a transport (a test that registered one cleans up with this)."""
+    _TRANSPORTS.pop(name, None)
+
+
+def known_transports() -> tuple[str, ...]:
+    return tuple(sorted(_TRANSPORTS))
+
+
+def make_transport(delivery: DeliverySettings) -> Transport:
+    """The transport ``delivery.transport`` names (config validation checked the name)."""
+    try:
+        factory = _TRANSPORTS[delivery.transport]
+    except KeyError:
+        raise LookupError(
+            f"delivery.transport: {delivery.transport!r} is not registered; "
+            f"known: {', '.join(known_transports())}"
+        ) from None
+    return factory(delivery)
+
+
+def _smtp(delivery: DeliverySettings) -> Transport:
+    assert delivery.smtp is not None  # the settings validator guarantees it
+    return SmtpTransport(delivery.smtp)
+
+
+register_transport("outbox", lambda delivery: OutboxTransport(delivery.outbox_dir))
+register_transport("smtp", _smtp)
+
+__all__ = [
+    "OutboxTransport",
+    "SmtpTransport",
+    "Transport",
+    "TransportFactory",
+    "make_transport",
+    "outbox_filename",
+    "register_transport",
+    "unregister_transport",
+]

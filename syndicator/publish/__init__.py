@@ -29,10 +29,9 @@ from jinja2 import Environment
 
 from syndicator.config import Settings
 from syndicator.errors import OutputError
+from syndicator.publish import builtin_formats  # noqa: F401 (registers the built-in formats)
 from syndicator.publish.atomic import ensure_folder, remove_debris, write_if_changed
 from syndicator.publish.channels import (
-    INDEX_PAGE,
-    OPML_FILE,
     Entry,
     build_channel,
     build_entry,
@@ -41,18 +40,16 @@ from syndicator.publish.channels import (
     source_titles,
     topic_refs,
 )
-from syndicator.publish.feeds import atom_bytes, rss_bytes
-from syndicator.publish.jsonfeed import json_bytes
+from syndicator.publish.formats import output_format
 from syndicator.publish.opml import opml_bytes
 from syndicator.publish.pages import Site, render_index, render_item, render_topic
 from syndicator.publish.templates import page_environment
 from syndicator.resources import default_templates_dir
-from syndicator.site import ITEMS_DIR, item_page
+from syndicator.site import INDEX_PAGE, ITEMS_DIR, OPML_FILE, item_page
 from syndicator.store.protocol import Storage
 
 __all__ = ["PublishReport", "default_templates_dir", "publish", "render_outputs"]
 
-_FEED_BUILDERS = {"rss": rss_bytes, "atom": atom_bytes, "json": json_bytes}
 BACKFILL_BATCH = 200
 """Items loaded at a time when writing the pages of items outside the feeds."""
 
@@ -142,8 +139,9 @@ def render_outputs(
 
     outputs: dict[str, bytes] = {}
     for channel in channels:
-        for fmt in channel.formats:
-            outputs[channel.file_name(fmt)] = _FEED_BUILDERS[fmt](channel)
+        for fmt in map(output_format, channel.formats):
+            assert fmt.builder is not None  # channels carry feed formats only
+            outputs[channel.file_name(fmt.name)] = fmt.builder(channel)
     if "opml" in pub.formats:
         outputs[OPML_FILE] = opml_bytes(f"{everything.title}: feeds", channels)
     if "html" in pub.formats:

@@ -19,21 +19,9 @@ from syndicator import site, text
 from syndicator.config import Settings, TopicSettings
 from syndicator.errors import ConfigError
 from syndicator.models import SortKey, StoredItem
+from syndicator.publish.formats import feed_formats, output_format
+from syndicator.site import ALL, INDEX_PAGE, RESERVED_TOPIC_IDS
 from syndicator.teaser import teaser
-
-ALL = "all"
-"""Channel key (and file stem) of the feeds carrying every topic."""
-INDEX_PAGE = "index.html"
-OPML_FILE = "feeds.opml"
-RESERVED_TOPIC_IDS = frozenset({ALL, "index"})
-"""Topic ids whose files would overwrite ``all.*`` or ``index.html``."""
-
-FEED_FORMATS: tuple[str, ...] = ("rss", "atom", "json")
-MEDIA_TYPES: Mapping[str, str] = {
-    "rss": "application/rss+xml",
-    "atom": "application/atom+xml",
-    "json": "application/feed+json",
-}
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """``updated`` of a feed with no entries: fixed, so an empty feed is not rewritten every cycle."""
@@ -120,7 +108,7 @@ class Channel:
         return max((e.updated for e in self.entries), default=EPOCH)
 
     def file_name(self, fmt: str) -> str:
-        return f"{self.key}.{fmt}"
+        return f"{self.key}.{output_format(fmt).suffix}"
 
     def url(self, name: str) -> str:
         return self.base_url + name
@@ -164,12 +152,15 @@ def entry_updated(item: StoredItem) -> datetime:
 
 
 def check_topic_ids(settings: Settings) -> None:
-    """Refuse topic ids whose files would overwrite the all-topics feeds or the index."""
+    """Refuse topic ids whose files would overwrite a site-level output.
+
+    Config validation refuses them already; this guards settings built in code
+    (``model_copy`` skips validation) with the same list."""
     clashes = sorted(RESERVED_TOPIC_IDS.intersection(settings.taxonomy.ids))
     if clashes:
         raise ConfigError(
             f"taxonomy.topics: topic id(s) {', '.join(clashes)} are reserved by publishing "
-            f"({ALL}.rss, {INDEX_PAGE}); rename the topic"
+            f"(reserved: {', '.join(sorted(RESERVED_TOPIC_IDS))}); rename the topic"
         )
 
 
@@ -289,7 +280,7 @@ def build_channel(
         base_url=base_url,
         page=page,
         has_page=has_page,
-        formats=tuple(f for f in pub.formats if f in FEED_FORMATS),
+        formats=feed_formats(pub.formats),
         entries=entries,
         count=count,
     )

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from feedgen.feed import FeedGenerator
 
-from syndicator.publish.channels import MEDIA_TYPES, Channel, Entry
+from syndicator.publish.channels import Channel, Entry
+from syndicator.publish.formats import output_format
 
 XmlFormat = Literal["rss", "atom"]
 GENERATOR = "Syndicator"
@@ -68,7 +69,7 @@ def _generator(channel: Channel, fmt: XmlFormat) -> FeedGenerator:
     fg.title(channel.title)
     fg.subtitle(channel.description)  # also the RSS channel <description>
     fg.author({"name": channel.title})
-    fg.link(href=channel.feed_url(fmt), rel="self", type=MEDIA_TYPES[fmt])
+    fg.link(href=channel.feed_url(fmt), rel="self", type=output_format(fmt).media_type)
     # feedgen makes the *last* link the RSS <link>, which must be the page, not the feed.
     fg.link(href=channel.home_url, rel="alternate", type="text/html")
     fg.language(channel.language)

@@ -2,8 +2,9 @@
 
 One outline per channel (all topics first, then the topics in taxonomy order),
 pointing at one feed format so that importing the list into a reader
-subscribes once per topic, not once per format. Atom is preferred because it
-carries category labels and full content; then RSS, then JSON Feed. No
+subscribes once per topic, not once per format: the one with the lowest
+``opml_rank`` in :mod:`syndicator.publish.formats` (Atom, then RSS, then JSON
+Feed; a format registered later comes after those). No
 ``dateCreated``: the list changes only when the topics or formats do.
 """
 
@@ -13,14 +14,15 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from syndicator.publish.channels import Channel
+from syndicator.publish.formats import output_format
 
-PREFERENCE = ("atom", "rss", "json")
 SPEC = "http://opml.org/spec2.opml"
 
 
 def preferred_format(channel: Channel) -> str | None:
     """The feed format the OPML outline of ``channel`` points to, if any is published."""
-    return next((f for f in PREFERENCE if f in channel.formats), None)
+    ranked = sorted(channel.formats, key=lambda f: output_format(f).opml_rank)
+    return ranked[0] if ranked else None
 
 
 def opml_bytes(title: str, channels: Sequence[Channel]) -> bytes:

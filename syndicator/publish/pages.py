@@ -20,9 +20,8 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError
 
 from syndicator.errors import OutputError
-from syndicator.publish.channels import MEDIA_TYPES, Channel, Entry
-
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+from syndicator.publish.channels import Channel, Entry
+from syndicator.publish.formats import output_format
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +54,14 @@ def feed_links(channel: Channel) -> tuple[FeedLink, ...]:
     """The feeds of ``channel`` that are published, in settings order."""
     return tuple(
         FeedLink(
-            format=fmt,
-            label=FORMAT_LABELS[fmt],
-            href=channel.file_name(fmt),
-            url=channel.feed_url(fmt),
-            media_type=MEDIA_TYPES[fmt],
-            title=f"{channel.title} ({FORMAT_LABELS[fmt]})",
+            format=fmt.name,
+            label=fmt.label,
+            href=channel.file_name(fmt.name),
+            url=channel.feed_url(fmt.name),
+            media_type=fmt.media_type,
+            title=f"{channel.title} ({fmt.label})",
         )
-        for fmt in channel.formats
+        for fmt in map(output_format, channel.formats)
     )
 
 

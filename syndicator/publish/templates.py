@@ -10,30 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
+
+from syndicator.templating import make_environment
 
 PAGES = "pages"
 """Sub-folder of the templates folder holding the HTML page templates."""
 
 
 def page_environment(templates_dir: Path) -> Environment:
-    """A Jinja2 environment for the pages: autoescaped, strict about unknown names.
-
-    Autoescaping is on for every template, whatever its extension, because
-    every value we render came from someone else's press release.
-    ``StrictUndefined`` turns a misspelt variable into an error instead of a
-    silently empty page.
-    """
-    env = Environment(
-        loader=FileSystemLoader(templates_dir / PAGES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["isodate"] = isodate
-    return env
+    """The pages' environment: every template autoescaped (every value we render came
+    from someone else's press release), with the ``isodate`` filter."""
+    return make_environment(templates_dir / PAGES, filters={"isodate": isodate})
 
 
 def isodate(moment: datetime) -> str:

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
-from syndicator.config import FolderSource, Settings, config_path, load_settings
+from syndicator.config import Settings, config_path, load_settings
 from syndicator.errors import ConfigError, SyndicatorError
 from syndicator.jsonl import BadLine, read_objects
 from syndicator.models import StoredItem, TagResult
@@ -248,7 +248,7 @@ class Syndicator:
         taken = {s.id for s in self.settings.sources}
         if source_id and source_id in taken:
             raise ConfigError(f"a source with id {source_id!r} already exists")
-        configured = {str(s.url) for s in self.settings.sources if not isinstance(s, FolderSource)}
+        configured = {s.location for s in self.settings.sources}
         if chosen.url in configured:
             raise SyndicatorError(f"{chosen.url} is already configured")
         entry = {"id": source_id or new_source_id(chosen.url, taken), "type": "feed"}

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from syndicator.collect import collect_sources
+from syndicator.collect.kinds import kind_of
 from syndicator.collect.schedule import AnySource, is_due, source_location
-from syndicator.config import FeedSource, FolderSource, PageSource, Settings
+from syndicator.config import Settings
 from syndicator.deliver import DeliveryReport, deliver_due
 from syndicator.errors import LeaseLostError, StorageError
 from syndicator.models import CollectResult
@@ -63,7 +64,11 @@ class CollectReport:
 def collect_stage(
     store: Storage, settings: Settings, now: datetime, force: bool = False
 ) -> CollectReport:
-    """Fetch every due source and store what each one gave, one transaction per source."""
+    """Fetch every due source and store what each one gave, one transaction per source.
+
+    This is the one place that decides which sources are due (``force``: all enabled
+    ones); the collector fetches exactly what it is handed.
+    """
     report = CollectReport()
     states = store.source_states()
     with LeaseKeeper(store) as keeper:
@@ -76,15 +81,11 @@ def collect_stage(
             else:
                 report.claimed_elsewhere += 1  # another worker is fetching it right now
         sources = [source for source, _ in due]
-        known = {  # stored identities: page sources and full-text feeds skip stored releases,
-            # folders warn about an undated file once (while it is new)
-            s.id: store.identities(s.id)
-            for s in sources
-            if isinstance(s, PageSource | FolderSource)
-            or (isinstance(s, FeedSource) and s.full_text)
+        known = {  # stored identities, for the kinds that skip (or warn once about) them
+            s.id: store.identities(s.id) for s in sources if kind_of(s).needs_identities(s)
         }
         results = (
-            collect_sources(sources, states, settings.collect, now, force=True, known=known)
+            collect_sources(sources, states, settings.collect, now, known=known)
             if sources
             else []
         )
@@ -210,6 +211,7 @@ def deliver_stage(store: Storage, settings: Settings, now: datetime) -> Delivery
                 "delivery_failed",
                 logging.WARNING,
                 subscriber=failure.email,
+                dispatch=failure.dispatch,
                 kind=failure.kind,
                 state=failure.state,
                 error=failure.error,
@@ -225,7 +227,14 @@ def deliver_stage(store: Storage, settings: Settings, now: datetime) -> Delivery
         event(
             "delivered",
             messages=len(report.sent),
+            retried=report.retried,
+            not_due=report.not_due,
+            nothing_new=report.nothing_new,
+            skipped=report.skipped,
             failures=len(report.failures),
             bounced=len(report.bounced),
+            not_reached=report.not_reached,
+            stopped=report.stopped,
+            **{f"left_{state}": count for state, count in report.left.items()},
         )
     return report

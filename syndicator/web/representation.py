@@ -28,13 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syndicator.publish.formats import media_type_for
+
 UTF8 = "; charset=utf-8"
 CONTENT_TYPES = {
-    ".rss": "application/rss+xml" + UTF8,
-    ".atom": "application/atom+xml" + UTF8,
-    ".json": "application/feed+json" + UTF8,  # every .json file we publish is a JSON Feed
-    ".opml": "text/x-opml" + UTF8,
-    ".html": "text/html" + UTF8,
     ".xml": "application/xml" + UTF8,
     ".txt": "text/plain" + UTF8,
     ".css": "text/css" + UTF8,
@@ -56,7 +53,14 @@ OTHER_POLICY = "default-src 'none'; sandbox"
 
 
 def content_type(name: str) -> str:
-    """The Content-Type header for a file name; unknown binaries as octet-stream."""
+    """The Content-Type header for a file name; unknown binaries as octet-stream.
+
+    What publishing writes gets the media type of its output format (the one the
+    feeds and pages announce), from the formats registry; every format is text.
+    """
+    registered = media_type_for(name.rsplit("/", 1)[-1].lower())
+    if registered is not None:
+        return registered + UTF8
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
     if suffix in CONTENT_TYPES:
         return CONTENT_TYPES[suffix]

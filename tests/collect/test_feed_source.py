@@ -10,7 +10,7 @@ from collect_helpers import NOW, Script
 from feeds_data import ATOM, JSON_FEED, RDF, RSS, rss_items
 
 from syndicator import __version__
-from syndicator.collect import collect_sources
+from syndicator.collect import collect_sources, schedule
 from syndicator.config import CollectSettings, FeedSource
 from syndicator.models import Caching, CollectResult, SourceState
 
@@ -124,14 +124,14 @@ def test_conditional_request_and_304(server: Script, settings: CollectSettings) 
     assert sent["If-Modified-Since"] == "Wed, 01 Jan 2025 00:00:00 GMT"
 
 
-def test_not_due_sources_are_skipped_unless_forced(
-    server: Script, settings: CollectSettings
-) -> None:
+def test_the_collector_fetches_what_it_is_handed(server: Script, settings: CollectSettings) -> None:
+    """Whether a source is due is decided once, by the service (collect_stage); the
+    collector no longer decides again (it used to, and the service turned that off)."""
     server.add("/feed", RSS)
     later = SourceState(source_id="src", url=server.url("/feed"), next_fetch_at=NOW + timedelta(1))
-    assert run([feed(server)], settings, {"src": later}) == []
-    forced = collect_sources([feed(server)], {"src": later}, settings, NOW, force=True)
-    assert forced[0].status == "ok"
+    [result] = run([feed(server)], settings, {"src": later})
+    assert result.status == "ok"
+    assert len(server.log) == 1
 
 
 def test_html_page_is_not_a_feed(server: Script, settings: CollectSettings) -> None:
@@ -180,7 +180,7 @@ def test_gone_is_permanent(server: Script, settings: CollectSettings) -> None:
     assert (result.status, result.error_class, result.http_status) == ("error", "gone", 410)
     assert result.next_fetch_at is None
     gone = SourceState(source_id="src", url=server.url("/feed"), error_class="gone")
-    assert run([feed(server)], settings, {"src": gone}) == []
+    assert not schedule.is_due(feed(server), gone, NOW)
 
 
 def test_http_error_backs_off_exponentially(server: Script, settings: CollectSettings) -> None:

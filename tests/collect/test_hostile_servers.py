@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 
 def collect(settings: CollectSettings, *sources: FeedSource) -> list[CollectResult]:
-    return collect_sources(list(sources), {}, settings, NOW, force=True, rng=random.Random(0))
+    return collect_sources(list(sources), {}, settings, NOW, rng=random.Random(0))
 
 
 # ------------------------------------------------------------- 11: Retry-After from the answer
@@ -435,7 +435,7 @@ def test_feed_that_embeds_the_time_is_not_republished_every_poll(
 
     def poll(hours: int) -> tuple[int, int]:
         now = NOW + timedelta(hours=hours)
-        [result] = collect_sources([source], {}, settings, now, force=True)
+        [result] = collect_sources([source], {}, settings, now)
         assert result.status == "ok", result.error_message
         counts = store.apply_collect(result, now)
         return counts.new, counts.updated

@@ -251,7 +251,9 @@ def test_per_host_politeness(server: Script) -> None:
     assert all(r.status == "ok" for r in results)
     starts = sorted(r.at for r in server.log)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.18
+    # Spaced by 0.2 s when sent; arrival times at the server jitter by a few tens of
+    # milliseconds on a loaded machine, and unspaced requests would arrive ~0 s apart.
+    assert min(gaps) >= 0.15, gaps
 
 
 def test_entity_expansion_is_neutralised(server: Script, settings: CollectSettings) -> None:

@@ -60,7 +60,7 @@ def test_minimal_config_gets_defaults_and_resolves_paths(tmp_path: Path) -> None
         (minimal(publsh={}), r"publsh: unknown key"),
         (
             minimal(sources=[{"id": "a", "type": "feed", "url": "not a url"}]),
-            r"sources\.0\.feed\.url",
+            r"sources\.0\.url",
         ),
         (minimal(sources=[{"id": "a", "type": "ftp"}]), r"sources\.0"),
         ({"taxonomy": {"topics": TOPICS}}, r"base_url: required key is missing"),
@@ -160,3 +160,18 @@ def test_every_setting_is_documented(model: type[BaseModel]) -> None:
         if name != "config_path" and f"`{name}`" not in reference
     ]
     assert not missing, f"docs/configuration.md does not describe {model.__name__}: {missing}"
+
+
+@pytest.mark.parametrize("reserved", ["all", "index", "feeds", "items"])
+def test_topic_ids_reserved_by_publishing_are_refused_at_their_key(
+    tmp_path: Path, reserved: str
+) -> None:
+    """Issue 8: config and publishing kept two lists that disagreed (``items``, the item
+    pages' folder, was in neither; ``feeds`` only in one); now one, from syndicator.site."""
+    topics = [{"id": "corruption", "title": "Corruption"}, {"id": reserved, "title": "X"}]
+    path = write(tmp_path, minimal(taxonomy={"topics": topics}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert f"taxonomy.topics.1.id: Value error, {reserved!r} is reserved by publishing" in str(
+        caught.value
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from syndicator.config import parse_settings
+from syndicator.config import Settings, parse_settings
 from syndicator.models import CollectResult, Item
 from syndicator.service.stages import _apply, collect_stage
 from syndicator.store import open_store
@@ -64,3 +64,38 @@ def test_an_undated_release_is_reported_in_its_first_cycle_only(tmp_path: Path) 
     [again] = second.sources
     assert again.status == "ok"
     assert again.warnings == ()
+
+
+def _folder_settings(tmp_path: Path) -> Settings:
+    (tmp_path / "releases").mkdir()
+    (tmp_path / "releases" / "one.txt").write_text(
+        "A title\n\n1 May 2026 - A release.", encoding="utf-8"
+    )
+    return parse_settings(
+        {
+            "base_url": "https://feeds.example.org/",
+            "sources": [
+                {"id": "files", "type": "folder", "path": "releases", "interval_minutes": 60}
+            ],
+            "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+        },
+        tmp_path / "config.yaml",
+    )
+
+
+def test_the_stage_alone_decides_what_is_due_and_force_overrides_it(tmp_path: Path) -> None:
+    settings = _folder_settings(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        first = collect_stage(store, settings, NOW)
+        soon = NOW + timedelta(minutes=5)
+        waiting = collect_stage(store, settings, soon)
+        forced = collect_stage(store, settings, soon, force=True)
+        later = collect_stage(store, settings, NOW + timedelta(hours=3))
+    finally:
+        store.close()
+    assert [s.status for s in first.sources] == ["ok"]
+    assert (waiting.sources, waiting.skipped_not_due) == ([], 1)
+    assert [s.source_id for s in forced.sources] == ["files"]
+    assert forced.skipped_not_due == 0
+    assert [s.source_id for s in later.sources] == ["files"]
