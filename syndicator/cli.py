@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from syndicator import __version__
 from syndicator.config import load_settings
@@ -247,6 +247,91 @@ def cmd_unsubscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subscribers_list(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        rows = app.subscribers()
+    listed: list[dict[str, Any]] = [
+        {
+            "email": r.subscriber.email,
+            "status": r.status,
+            "managed_by": r.managed_by,
+            "topics": list(r.subscriber.topics),
+            "cadence": r.subscriber.cadence,
+            "alerts": r.subscriber.alerts,
+            "bounces": r.bounces,
+        }
+        for r in rows
+    ]
+    if args.json:
+        json.dump(listed, sys.stdout, indent=2)
+        print()
+        return 0
+    for row in listed:
+        alerts = " +alerts" if row["alerts"] else ""
+        bounces = f" {row['bounces']} bounce(s)" if row["bounces"] else ""
+        print(
+            f"{row['email']:<32} {row['status']:<12} {row['managed_by']:<8} "
+            f"{row['cadence']}{alerts}{bounces}  {' '.join(row['topics'])}"
+        )
+    print(f"{len(listed)} subscriber(s)")
+    return 0
+
+
+def cmd_subscribers_add(args: argparse.Namespace) -> int:
+    topics = [t for t in args.topics.replace(";", ",").split(",") if t.strip()]
+    with _app(args) as app:
+        outcome = app.add_subscriber(
+            args.email,
+            [t.strip() for t in topics],
+            cadence=args.cadence,
+            timezone=args.timezone,
+            alerts=args.alerts,
+            name=args.name,
+        )
+    print(f"{args.email}: {outcome}")
+    return 0
+
+
+def cmd_subscribers_remove(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        changed = app.remove_subscriber(args.email, forget=args.forget)
+    verb = "forgotten (address replaced by a keyed hash)" if args.forget else "removed"
+    print(f"{args.email}: {verb}" if changed else f"{args.email}: no change")
+    return 0
+
+
+def cmd_subscribers_import(args: argparse.Namespace) -> int:
+    with _app(args) as app:
+        report = app.import_subscribers(Path(args.file))
+    for line, email, outcome in report.accepted:
+        print(f"line {line}: {email}: {outcome}")
+    for rejected in report.rejected:
+        print(f"line {rejected.line}: REJECTED {rejected.email or '(empty)'}: {rejected.reason}")
+    print(f"{len(report.accepted)} accepted, {len(report.rejected)} rejected")
+    return 1 if report.rejected else 0
+
+
+def cmd_subscribers_export(args: argparse.Namespace) -> int:
+    import csv
+
+    with _app(args) as app:
+        records = app.export_subscribers()
+    if args.format == "json":
+        json.dump(records, sys.stdout, indent=2)
+        print()
+        return 0
+    fields = [k for k in (records[0] if records else {"email": None}) if k != "messages"]
+    writer = csv.DictWriter(sys.stdout, [*fields, "messages"], lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        flat: dict[str, Any] = {k: record[k] for k in fields}
+        for key in ("topics", "countries"):
+            if key in flat:
+                flat[key] = " ".join(flat[key])
+        writer.writerow(flat | {"messages": len(record["messages"])})
+    return 0
+
+
 def cmd_digest_preview(args: argparse.Namespace) -> int:
     from syndicator.service.report import write_preview
 
@@ -405,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="resubscribe instead (also resumes mail stopped by bounces)",
     )
     unsub.set_defaults(handler=cmd_unsubscribe)
+    _subscribers_parser(sub)
     digest = sub.add_parser("digest", help="look at digests without sending them")
     digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
     preview = digest_sub.add_parser(
@@ -427,6 +513,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=cmd_serve)
     return parser
+
+
+def _subscribers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    subs = sub.add_parser("subscribers", help="list, add, remove, import, export subscribers")
+    action = subs.add_subparsers(dest="subscribers_command", metavar="ACTION", required=True)
+    listing = action.add_parser("list", help="every subscriber: status, owner, topics, bounces")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_subscribers_list)
+    add = action.add_parser("add", help="add or change a subscriber (active at once)")
+    add.add_argument("email")
+    add.add_argument("--topics", required=True, help="comma-separated topic ids")
+    add.add_argument("--cadence", default="daily", choices=["daily", "weekly", "none"])
+    add.add_argument("--alerts", action="store_true", help="also an alert per new item")
+    add.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Vienna")
+    add.add_argument("--name")
+    add.set_defaults(handler=cmd_subscribers_add)
+    remove = action.add_parser("remove", help="stop mail to a subscriber, keeping history")
+    remove.add_argument("email")
+    remove.add_argument(
+        "--forget",
+        action="store_true",
+        help="also erase the address (replaced by a keyed hash); the ledger is kept",
+    )
+    remove.set_defaults(handler=cmd_subscribers_remove)
+    imp = action.add_parser("import", help="add or update subscribers from a CSV file")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.set_defaults(handler=cmd_subscribers_import)
+    export = action.add_parser("export", help="everything stored about each subscriber")
+    export.add_argument("--format", default="csv", choices=["csv", "json"])
+    export.set_defaults(handler=cmd_subscribers_export)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

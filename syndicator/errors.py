@@ -66,6 +66,15 @@ class OutputError(SyndicatorError):
     """An output folder (feeds, pages, outbox) cannot be written."""
 
 
+class SubscriberError(SyndicatorError):
+    """An operator's change to a subscriber that cannot be made (the configuration owns
+    the address, the reader unsubscribed); the message names the address and why."""
+
+    def __init__(self, subscriber: str, message: str) -> None:
+        super().__init__(f"subscriber {subscriber!r}: {message}")
+        self.subscriber = subscriber
+
+
 class DeliveryError(SyndicatorError):
     """A message could not be handed to its transport (SMTP, outbox), for now.
 

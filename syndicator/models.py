@@ -14,7 +14,18 @@ from typing import Literal
 from syndicator.text import bounded_error
 
 FetchStatus = Literal["ok", "not_modified", "error"]
-Cadence = Literal["daily", "weekly"]
+Cadence = Literal["daily", "weekly", "none"]
+"""How often a digest goes out; ``none``: alerts only, never a digest."""
+RecipientKind = Literal["email"]
+"""How a recipient is reached; webhooks and chat rooms come later."""
+RecipientStatus = Literal["pending", "active", "paused", "unsubscribed", "removed", "forgotten"]
+"""Where a recipient stands. Only ``active`` gets mail. ``unsubscribed``: the reader left
+(a link, ``syndicator unsubscribe``) and only ``unsubscribe --undo`` brings them back;
+``removed``: the operator took them off (``subscribers remove``, or the entry left the
+configuration), history kept; ``forgotten``: the address was replaced by a keyed hash."""
+ManagedBy = Literal["config", "operator", "self"]
+"""Who owns the row: ``config`` rows follow config.yaml at each run; ``operator`` rows
+come from ``syndicator subscribers add|import``; ``self`` from a sign-up (later)."""
 TagOrigin = Literal["auto", "manual"]
 SortKey = tuple[datetime, bool, datetime]
 

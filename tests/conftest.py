@@ -19,6 +19,23 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+@pytest.fixture(autouse=True)
+def _syndicator_log_handlers() -> Iterator[None]:
+    """Give each test the log handlers it started with.
+
+    ``syndicator.cli.main`` points the ``syndicator`` logger at ``sys.stderr``, which
+    under pytest's capture is a file that is closed after the test: a later test's
+    log line would then print "--- Logging error ---" into that test's output.
+    """
+    import logging
+
+    logger = logging.getLogger("syndicator")
+    handlers, level = logger.handlers[:], logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """The project's shared data (dev set, seed); absent in a plain clone, so skip."""

@@ -2,7 +2,8 @@
 
 One run (:func:`deliver_due`):
 
-1. make the stored subscribers match the configured ones;
+1. make the config-managed recipients match the configured subscribers (the
+   database-managed ones, ``syndicator subscribers add|import``, stay as they are);
 2. retry every message the ledger has not settled (a transport failure or a
    crash last time) with its original Message-ID, items and date, so the
    retried message is the same message;
@@ -59,8 +60,8 @@ from syndicator.store.protocol import (
     DeliveryKind,
     Dispatch,
     DispatchState,
+    RecipientState,
     Storage,
-    SubscriberState,
 )
 
 __all__ = [
@@ -140,11 +141,11 @@ def deliver_due(
     service passes its delivery lease's check, which raises once another worker
     has taken the lease over, so the run stops before sending more.
     """
-    store.sync_subscribers([_subscriber(s) for s in settings.subscribers], now)
+    store.sync_config_recipients([_subscriber(s) for s in settings.subscribers], now)
     renderer = Renderer(settings, signer_for(store, settings.delivery), templates_dir)
     # Retries only mark dispatches sent; ``last_digest_at`` moved when the retried
     # digest was reserved, so one read of the subscribers serves the whole run.
-    states = store.subscriber_states()
+    states = [s for s in store.recipient_states() if s.kind == "email"]
     with transport if transport is not None else make_transport(settings.delivery) as channel:
         run = _Run(store, settings, renderer, channel, now, checkpoint, clock)
         run.retry_pending(states)
@@ -191,8 +192,8 @@ class _Run:
         self.done: set[str] = set()
         """Readers left alone for the rest of the run: a message of theirs must wait."""
 
-    def _receives(self, state: SubscriberState) -> bool:
-        return state.unsubscribed_at is None and not stopped_by_bounces(
+    def _receives(self, state: RecipientState) -> bool:
+        return state.status == "active" and not stopped_by_bounces(
             state.bounces, self.settings.delivery.max_bounces
         )
 
@@ -211,15 +212,15 @@ class _Run:
 
     # ---- pending ----------------------------------------------------------------------
 
-    def retry_pending(self, states: Sequence[SubscriberState]) -> None:
+    def retry_pending(self, states: Sequence[RecipientState]) -> None:
         """Send again what an earlier run reserved but did not settle, as the same message."""
-        by_email = {s.subscriber.email.lower(): s for s in states}
+        by_id = {s.id: s for s in states}
         give_up = timedelta(hours=self.settings.delivery.give_up_after_hours)
         for found in self.store.pending_dispatches():
             dispatch = self._settle_interrupted(found)
             if dispatch is None:
                 continue
-            state = by_email.get(dispatch.email.lower())
+            state = by_id.get(dispatch.recipient_id)
             if state is None or not self._receives(state):
                 # They left (or their address bounced) before it went out: it never will,
                 # so the ledger forgets it, and a reader who comes back (``unsubscribe
@@ -276,7 +277,7 @@ class _Run:
 
     # ---- one subscriber ---------------------------------------------------------------
 
-    def serve(self, state: SubscriberState) -> None:
+    def serve(self, state: RecipientState) -> None:
         subscriber = state.subscriber
         email = subscriber.email.lower()
         if not self._receives(state):
@@ -297,13 +298,13 @@ class _Run:
             return
         # Oldest first and capped: what does not fit waits for the next digest.
         limit = self.settings.delivery.max_items_per_digest
-        items = self.store.unsent_items(email, subscriber.topics, "digest", limit)
+        items = self.store.unsent_items(state.id, subscriber.topics, "digest", limit)
         if not items:
             self.report.nothing_new += 1
             return
-        self._reserve_and_send(subscriber, "digest", items)
+        self._reserve_and_send(state, "digest", items)
 
-    def _alerts(self, state: SubscriberState) -> None:
+    def _alerts(self, state: RecipientState) -> None:
         """One alert per item first seen after they subscribed; older ones are digest-only.
 
         Without the ``since`` bound a new subscriber with alerts on would get an
@@ -313,14 +314,14 @@ class _Run:
         """
         subscriber = state.subscriber
         items = self.store.unsent_items(
-            subscriber.email,
+            state.id,
             subscriber.topics,
             "alert",
             self.settings.delivery.max_items_per_digest,
             since=state.subscribed_at + timedelta(microseconds=1),
         )
         for item in items:
-            self._reserve_and_send(subscriber, "alert", [item])
+            self._reserve_and_send(state, "alert", [item])
             if subscriber.email.lower() in self.done or self.report.stopped is not None:
                 return
 
@@ -328,7 +329,7 @@ class _Run:
 
     def _reserve_and_send(
         self,
-        subscriber: Subscriber,
+        state: RecipientState,
         kind: DeliveryKind,
         items: Sequence[StoredItem],
     ) -> None:
@@ -342,10 +343,10 @@ class _Run:
         if not self._can_go_on():
             return
         message_id = make_msgid(idstring=kind, domain=self.renderer.domain)
-        rendered = self.renderer.render(kind, subscriber, items, message_id, self.now)
+        rendered = self.renderer.render(kind, state.subscriber, items, message_id, self.now)
         self.checkpoint()
         dispatch = self.store.reserve_dispatch(
-            subscriber.email, kind, [i.id for i in items], message_id, self.now
+            state.id, kind, [i.id for i in items], message_id, self.now
         )
         self._send(rendered, dispatch, len(items))
 

@@ -114,8 +114,13 @@ def digest_due(
     last_digest_at: datetime | None,
     now: datetime,
 ) -> bool:
-    """Is a digest due at ``now``? (Whether there is anything to put in it is not asked here.)"""
+    """Is a digest due at ``now``? (Whether there is anything to put in it is not asked here.)
+
+    Never for the ``none`` cadence: such a reader gets alerts only.
+    """
     _require_aware(now, "now")
+    if schedule.cadence == "none":
+        return False
     return next_digest_at(schedule, subscribed_at, last_digest_at) <= now
 
 

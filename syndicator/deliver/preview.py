@@ -19,25 +19,29 @@ from syndicator.models import Subscriber
 from syndicator.store.protocol import Storage
 
 
-def find_subscriber(store: Storage, settings: Settings, email: str) -> Subscriber:
-    """The reader ``email`` as the store knows them, else as configured (not yet synced)."""
+def find_subscriber(
+    store: Storage, settings: Settings, email: str
+) -> tuple[Subscriber, int | None]:
+    """The reader ``email`` and their recipient id as the store knows them, else as
+    configured (not yet synced: no id, nothing sent to them yet)."""
     wanted = email.strip().lower()
-    for state in store.subscriber_states():
-        if state.subscriber.email.lower() == wanted:
-            return state.subscriber
-    for configured in settings.subscribers:
+    for configured in settings.subscribers:  # the configuration wins (docs/subscribers.md)
         if configured.email.lower() == wanted:
-            return _subscriber(configured)
-    raise SyndicatorError(f"{email}: no such subscriber (see `syndicator status`)")
+            stored = store.find_recipient(wanted)
+            return _subscriber(configured), stored.id if stored is not None else None
+    stored = store.find_recipient(wanted)
+    if stored is not None and stored.status not in ("removed", "forgotten"):
+        return stored.subscriber, stored.id
+    raise SyndicatorError(f"{email}: no such subscriber (see `syndicator subscribers list`)")
 
 
 def preview_digest(
     store: Storage, settings: Settings, email: str, now: datetime
 ) -> Rendered | None:
     """The digest ``email`` would get next with what is unsent now; None when nothing is."""
-    subscriber = find_subscriber(store, settings, email)
+    subscriber, recipient_id = find_subscriber(store, settings, email)
     items = store.unsent_items(
-        subscriber.email, subscriber.topics, "digest", settings.delivery.max_items_per_digest
+        recipient_id, subscriber.topics, "digest", settings.delivery.max_items_per_digest
     )
     if not items:
         return None

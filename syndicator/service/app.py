@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from syndicator.config import Settings, config_path, load_settings
-from syndicator.errors import ConfigError, SyndicatorError
+from syndicator.errors import ConfigError, SubscriberError, SyndicatorError
 from syndicator.jsonl import BadLine, read_objects
 from syndicator.models import StoredItem, TagResult
-from syndicator.store.protocol import Storage
+from syndicator.store.protocol import RecipientState, Storage
 
 if TYPE_CHECKING:
     from syndicator.collect.discover import DiscoveredFeed
     from syndicator.deliver.render import Rendered
     from syndicator.service.pipeline import CycleReport
+    from syndicator.service.subscribers import ImportReport, Outcome
     from syndicator.tagging import Tagger
     from syndicator.tagging.evaluate import EvalReport
 
@@ -189,6 +190,74 @@ class Syndicator:
         if undo:
             return self.store.resubscribe(email)
         return self.store.unsubscribe(email, now or utc_now())
+
+    # ---- subscribers (docs/subscribers.md) -----------------------------------------------
+
+    def subscribers(self, now: datetime | None = None) -> list[RecipientState]:
+        """Every recipient, the removed and forgotten ones too (``subscribers list``)."""
+        self._sync_config(now)
+        return self.store.recipient_states(include_gone=True)
+
+    def add_subscriber(
+        self,
+        email: str,
+        topics: Sequence[str],
+        *,
+        cadence: str = "daily",
+        timezone: str = "UTC",
+        alerts: bool = False,
+        name: str | None = None,
+        now: datetime | None = None,
+    ) -> Outcome:
+        """Add (or change) an operator-managed subscriber; mail starts with the next run."""
+        from syndicator.service import subscribers as ops
+
+        self._sync_config(now)
+        try:
+            wanted = ops.make_entry(
+                self.settings,
+                email,
+                tuple(topics),
+                cadence=cadence,
+                timezone=timezone,
+                alerts=alerts,
+                name=name,
+            )
+        except ops.EntryError as exc:
+            raise SubscriberError(email, str(exc)) from None
+        return ops.save(self.store, self.settings, wanted, "operator", now or utc_now())
+
+    def remove_subscriber(
+        self, email: str, *, forget: bool = False, now: datetime | None = None
+    ) -> bool:
+        """Stop mail to a database-managed subscriber; ``forget`` erases their address."""
+        from syndicator.service import subscribers as ops
+
+        self._sync_config(now)
+        try:
+            return ops.remove(self.store, self.settings, email, forget=forget, now=now or utc_now())
+        except ops.EntryError as exc:
+            raise SubscriberError(email, str(exc)) from None
+
+    def import_subscribers(self, path: Path, now: datetime | None = None) -> ImportReport:
+        from syndicator.service import subscribers as ops
+
+        self._sync_config(now)
+        return ops.import_csv(self.store, self.settings, path, now or utc_now())
+
+    def export_subscribers(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        from syndicator.service import subscribers as ops
+
+        self._sync_config(now)
+        return ops.export_records(self.store)
+
+    def _sync_config(self, now: datetime | None) -> None:
+        """The configuration's subscribers first, so what the operator sees and changes
+        is what the next run sends to (the configuration wins)."""
+        from syndicator.deliver import _subscriber
+
+        subs = [_subscriber(s) for s in self.settings.subscribers]
+        self.store.sync_config_recipients(subs, now or utc_now())
 
     def _check_topics(self, topics: Iterable[str]) -> None:
         known = self.settings.taxonomy.ids

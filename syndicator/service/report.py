@@ -126,7 +126,7 @@ def status_snapshot(store: Storage, settings: Settings, now: datetime) -> dict[s
         sources.append(entry)
     counts = store.topic_counts()
     subscribers = []
-    for reader in store.subscriber_states():
+    for reader in store.recipient_states():
         sub = reader.subscriber
         due = next_digest_at(
             schedule_for(sub, settings.delivery), reader.subscribed_at, reader.last_digest_at
@@ -134,14 +134,17 @@ def status_snapshot(store: Storage, settings: Settings, now: datetime) -> dict[s
         stopped = stopped_by_bounces(reader.bounces, settings.delivery.max_bounces)
         subscribers.append(
             {
+                "id": reader.id,
                 "email": sub.email,
+                "status": reader.status,
+                "managed_by": reader.managed_by,
                 "cadence": sub.cadence,
                 "topics": list(sub.topics),
                 "alerts": sub.alerts,
                 "unsubscribed_at": _iso(reader.unsubscribed_at),
                 "last_digest_at": _iso(reader.last_digest_at),
                 "next_digest_at": _iso(due),
-                "digest_due": reader.unsubscribed_at is None and due <= now,
+                "digest_due": reader.status == "active" and sub.cadence != "none" and due <= now,
                 "bounces": reader.bounces,
                 "bounced_at": _iso(reader.bounced_at),
                 "stopped_by_bounces": stopped,
@@ -292,22 +295,29 @@ def print_status(snapshot: dict[str, Any], out: TextIO) -> None:
     out.write(f"\nItems: {items['stored']} stored\n")
     for topic, count in items["by_topic"].items():
         out.write(f"  {topic:<28} {count:>6}\n")
-    out.write(f"\nSubscribers ({len(snapshot['subscribers'])} configured)\n")
+    out.write(f"\nSubscribers ({len(snapshot['subscribers'])})\n")
     for sub in snapshot["subscribers"]:
         if sub["unsubscribed_at"]:
             when = f"unsubscribed {_when_iso(sub['unsubscribed_at'])}"
+        elif sub["status"] != "active":
+            when = sub["status"]
         elif sub["stopped_by_bounces"]:
             when = (
                 f"STOPPED after {sub['bounces']} bounces in a row "
                 f"(last {_when_iso(sub['bounced_at'])}; `syndicator unsubscribe --undo` resumes)"
             )
+        elif sub["cadence"] == "none":
+            when = "alerts only"
         elif sub["digest_due"]:
             when = "digest due now"
         else:
             when = f"next digest {_when_iso(sub['next_digest_at'])}"
         if sub["bounces"] and not sub["stopped_by_bounces"]:
             when += f", {sub['bounces']} bounce(s) in a row"
-        out.write(f"  {sub['email']:<32} {sub['cadence']:<7} {', '.join(sub['topics'])} — {when}\n")
+        out.write(
+            f"  {sub['email']:<32} {sub['cadence']:<7} {sub['managed_by']:<8} "
+            f"{', '.join(sub['topics'])} — {when}\n"
+        )
     ledger = snapshot["messages"]
     out.write(
         f"\nMessages: {ledger['sent']} sent, {ledger['pending']} pending retry, "

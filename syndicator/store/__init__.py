@@ -11,8 +11,9 @@ from syndicator.store.protocol import (
     ItemKey,
     KeyUse,
     LeaseRecord,
+    RecipientEntry,
+    RecipientState,
     Storage,
-    SubscriberState,
 )
 from syndicator.store.sql import SqlStore
 
@@ -29,8 +30,9 @@ __all__ = [
     "ItemKey",
     "KeyUse",
     "LeaseRecord",
+    "RecipientEntry",
+    "RecipientState",
     "SqlStore",
     "Storage",
-    "SubscriberState",
     "open_store",
 ]

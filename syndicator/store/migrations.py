@@ -6,14 +6,19 @@ from collections.abc import Callable
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     DateTime,
+    ForeignKey,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     bindparam,
+    func,
     insert,
     select,
     text,
@@ -108,6 +113,176 @@ def _v5_to_v6(conn: Connection) -> None:
         )
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """Subscribers become recipients; the ledger references them by id, not by address.
+
+    Every subscriber row becomes a config-managed email recipient with its dates,
+    last digest and bounces (``removed`` if it had left the configuration). Every
+    dispatch and ledger row is kept, re-keyed on the recipient's id, so nothing
+    already sent is sent again. A ledger address with no subscriber row (none is
+    expected) gets a ``removed`` recipient rather than being dropped. The tables
+    are spelt out here so that later changes to ``schema`` cannot change this step.
+    """
+    shape = MetaData()
+    recipients = Table(
+        "recipients",
+        shape,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kind", String(20), nullable=False),
+        Column("address", String(320), nullable=False),
+        Column("display_name", Text),
+        Column("status", String(20), nullable=False),
+        Column("managed_by", String(10), nullable=False),
+        Column("topics", JSON, nullable=False),
+        Column("countries", JSON, nullable=False),
+        Column("query", Text),
+        Column("cadence", String(10), nullable=False),
+        Column("alerts", Boolean, nullable=False),
+        Column("send_time", String(5)),
+        Column("send_weekday", String(10)),
+        Column("timezone", String(64)),
+        Column("language", String(20)),
+        Column("consented_at", UTCDateTime),
+        Column("consent_source", Text),
+        Column("confirmed_at", UTCDateTime),
+        Column("subscribed_at", UTCDateTime, nullable=False),
+        Column("unsubscribed_at", UTCDateTime),
+        Column("last_digest_at", UTCDateTime),
+        Column("bounces", Integer, nullable=False),
+        Column("bounced_at", UTCDateTime),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+        UniqueConstraint("kind", "address", name="uq_recipients_kind_address"),
+    )
+    recipients.create(conn)
+    old = Table(  # as version 6 left it
+        "subscribers",
+        MetaData(),
+        Column("email", String(320), primary_key=True),
+        Column("name", Text),
+        Column("topics", JSON),
+        Column("cadence", String(10)),
+        Column("timezone", String(64)),
+        Column("alerts", Boolean),
+        Column("configured", Boolean),
+        Column("subscribed_at", UTCDateTime),
+        Column("unsubscribed_at", UTCDateTime),
+        Column("last_digest_at", UTCDateTime),
+        Column("bounces", Integer),
+        Column("bounced_at", UTCDateTime),
+    )
+    rows = conn.execute(select(old)).all()
+    if rows:
+        conn.execute(
+            insert(recipients),
+            [
+                {
+                    "kind": "email",
+                    "address": row.email,
+                    "display_name": row.name,
+                    "status": "unsubscribed"
+                    if row.unsubscribed_at is not None
+                    else ("active" if row.configured else "removed"),
+                    "managed_by": "config",
+                    "topics": row.topics,
+                    "countries": [],
+                    "cadence": row.cadence,
+                    "alerts": bool(row.alerts),
+                    "timezone": row.timezone,
+                    "consented_at": row.subscribed_at,
+                    "consent_source": "config",
+                    "subscribed_at": row.subscribed_at,
+                    "unsubscribed_at": row.unsubscribed_at,
+                    "last_digest_at": row.last_digest_at,
+                    "bounces": row.bounces,
+                    "bounced_at": row.bounced_at,
+                    "created_at": row.subscribed_at,
+                    "updated_at": row.subscribed_at,
+                }
+                for row in rows
+            ],
+        )
+    sent = Table(
+        "dispatches",
+        MetaData(),
+        Column("email", String(320)),
+        Column("created_at", UTCDateTime),
+    )
+    known = set(conn.execute(select(recipients.c.address)).scalars())
+    orphans = sorted(set(conn.execute(select(sent.c.email).distinct()).scalars()) - known)
+    if orphans:
+        since = conn.execute(select(func.min(sent.c.created_at))).scalar()
+        conn.execute(
+            insert(recipients),
+            [
+                {
+                    "kind": "email",
+                    "address": email,
+                    "status": "removed",
+                    "managed_by": "config",
+                    "topics": [],
+                    "countries": [],
+                    "cadence": "daily",
+                    "alerts": False,
+                    "subscribed_at": since,
+                    "bounces": 0,
+                    "created_at": since,
+                    "updated_at": since,
+                }
+                for email in orphans
+            ],
+        )
+    conn.execute(
+        text("ALTER TABLE dispatches ADD COLUMN recipient_id INTEGER REFERENCES recipients (id)")
+    )
+    conn.execute(
+        text(
+            "UPDATE dispatches SET recipient_id = (SELECT r.id FROM recipients r "
+            "WHERE r.kind = 'email' AND r.address = dispatches.email)"
+        )
+    )
+    conn.execute(text("ALTER TABLE dispatches DROP COLUMN email"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE dispatches ALTER COLUMN recipient_id SET NOT NULL"))
+    # The ledger's primary key changes, so its table is rebuilt (the old one's key is
+    # renamed first: PostgreSQL names indexes per schema).
+    conn.execute(text("ALTER TABLE dispatch_items RENAME TO dispatch_items_v6"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "ALTER TABLE dispatch_items_v6 "
+                "RENAME CONSTRAINT dispatch_items_pkey TO dispatch_items_v6_pkey"
+            )
+        )
+    items_stub = Table("items", shape, Column("id", Integer, primary_key=True))
+    dispatches_stub = Table("dispatches", shape, Column("id", Integer, primary_key=True))
+    ledger = Table(
+        "dispatch_items",
+        shape,
+        Column("recipient_id", Integer, ForeignKey("recipients.id"), primary_key=True),
+        Column("kind", String(10), primary_key=True),
+        Column(
+            "item_id", Integer, ForeignKey(items_stub.c.id, ondelete="CASCADE"), primary_key=True
+        ),
+        Column(
+            "dispatch_id",
+            Integer,
+            ForeignKey(dispatches_stub.c.id, ondelete="CASCADE"),
+            nullable=False,
+        ),
+    )
+    ledger.create(conn)
+    conn.execute(
+        text(
+            "INSERT INTO dispatch_items (recipient_id, kind, item_id, dispatch_id) "
+            "SELECT r.id, o.kind, o.item_id, o.dispatch_id FROM dispatch_items_v6 o "
+            "JOIN recipients r ON r.kind = 'email' AND r.address = o.email"
+        )
+    )
+    conn.execute(text("DROP TABLE dispatch_items_v6"))
+    conn.execute(text("DROP TABLE subscribers"))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_to_v2,
@@ -115,6 +290,7 @@ MIGRATIONS: dict[int, Migration] = {
     3: _v3_to_v4,
     4: _v4_to_v5,
     5: _v5_to_v6,
+    6: _v6_to_v7,
 }
 
 

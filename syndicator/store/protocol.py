@@ -19,7 +19,16 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from syndicator import text
-from syndicator.models import CollectResult, SourceState, StoredItem, Subscriber, TagResult
+from syndicator.models import (
+    CollectResult,
+    ManagedBy,
+    RecipientKind,
+    RecipientStatus,
+    SourceState,
+    StoredItem,
+    Subscriber,
+    TagResult,
+)
 
 DeliveryKind = Literal["digest", "alert"]
 DispatchState = Literal["pending", "sending", "unknown", "resending", "sent", "failed"]
@@ -63,16 +72,44 @@ class ItemKey:
 
 
 @dataclass(frozen=True, slots=True)
-class SubscriberState:
-    """A configured subscriber together with what the store knows about them."""
+class RecipientState:
+    """One recipient row: who they are to delivery (``subscriber``), and what the store
+    knows about them (status, owner, consent, the ledger's clock, bounces)."""
 
+    id: int
+    """The row id: the ledger references it, never the address."""
     subscriber: Subscriber
+    """Address, topics, cadence, time zone (UTC when none is stored), name, alerts."""
+    status: RecipientStatus
+    managed_by: ManagedBy
     subscribed_at: datetime
     unsubscribed_at: datetime | None
     last_digest_at: datetime | None
     bounces: int = 0
     """Permanent refusals of the address in a row (reset by a delivery or a resubscribe)."""
     bounced_at: datetime | None = None
+    kind: RecipientKind = "email"
+    consented_at: datetime | None = None
+    consent_source: str | None = None
+    """``config``, ``operator``, ``import FILE`` (later: the sign-up page)."""
+    confirmed_at: datetime | None = None
+    """When the reader confirmed (double opt-in, later); None for operator-vouched rows."""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    countries: tuple[str, ...] = ()
+    query: str | None = None
+    send_time: str | None = None
+    send_weekday: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientEntry:
+    """What an operator or a sign-up sets on a database-managed recipient."""
+
+    subscriber: Subscriber
+    managed_by: ManagedBy
+    consent_source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +117,9 @@ class Dispatch:
     """One message reserved in the ledger before it is handed to a transport."""
 
     id: int
+    recipient_id: int
     email: str
+    """The recipient's address now (a keyed hash once they were forgotten)."""
     kind: DeliveryKind
     message_id: str
     item_ids: tuple[int, ...]
@@ -201,12 +240,47 @@ class Storage(Protocol):
         """Every stored identity of a source (e.g. so a listing page skips known releases)."""
         ...
 
-    # ---- subscribers and the delivery ledger ---------------------------------------
-    def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
-        """Make the stored subscribers match the configured ones; unsubscribes persist."""
+    # ---- recipients and the delivery ledger ------------------------------------------
+    def sync_config_recipients(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
+        """Make the config-managed recipients match config.yaml's ``subscribers``.
+
+        The configuration owns the rows it lists: a listed address is created, or
+        updated (topics, cadence, zone, name, alerts), and becomes config-managed even
+        if an operator added it first. A config row no longer listed becomes
+        ``removed`` (mail stops, its history stays); listed again, it is active again.
+        An unsubscribe persists either way.
+        """
         ...
 
-    def subscriber_states(self) -> list[SubscriberState]: ...
+    def recipient_states(self, *, include_gone: bool = False) -> list[RecipientState]:
+        """Every recipient by address; without ``include_gone`` not the ``removed`` and
+        ``forgotten`` ones (what delivery and ``status`` read)."""
+        ...
+
+    def find_recipient(self, address: str) -> RecipientState | None:
+        """The email recipient with this address (any case), whatever its status."""
+        ...
+
+    def save_recipient(self, entry: RecipientEntry, now: datetime) -> RecipientState:
+        """Create or update a database-managed recipient, active at once, consent now.
+
+        The caller decides whether it may (config rows and unsubscribes are not the
+        operator's to overwrite; see :mod:`syndicator.service.subscribers`).
+        """
+        ...
+
+    def remove_recipient(self, address: str, now: datetime) -> bool:
+        """Stop mail to a recipient for the operator (``removed``), keeping its history."""
+        ...
+
+    def forget_recipient(self, address: str, replacement: str, now: datetime) -> bool:
+        """Replace the address by ``replacement`` (a keyed hash) and drop every other
+        personal field; the ledger keeps its rows, which reference the id only."""
+        ...
+
+    def recipient_dispatches(self, recipient_id: int) -> list[Dispatch]:
+        """Every message the ledger holds for one recipient, oldest first (``export``)."""
+        ...
 
     def unsubscribe(self, email: str, now: datetime) -> bool:
         """Stop all mail to ``email``; True if they were subscribed."""
@@ -220,20 +294,22 @@ class Storage(Protocol):
         """Count one permanent refusal of ``email`` by a mail server; the new count in a row.
 
         The one place bounces are made: whoever stops mail to an address reads
-        ``SubscriberState.bounces``; a delivery (:meth:`mark_sent`) or
+        ``RecipientState.bounces``; a delivery (:meth:`mark_sent`) or
         :meth:`resubscribe` resets it.
         """
         ...
 
     def unsent_items(
         self,
-        email: str,
+        recipient_id: int | None,
         topics: Sequence[str],
         kind: DeliveryKind,
         limit: int,
         since: datetime | None = None,
     ) -> list[StoredItem]:
-        """Items of these topics that no dispatch of this kind has yet carried to ``email``.
+        """Items of these topics that no dispatch of this kind has yet carried to the recipient.
+
+        ``recipient_id`` None: a reader not stored yet, to whom nothing was carried.
 
         Oldest first (by our first-seen time), so a digest capped at ``limit`` leaves
         the newest for the next one and skips nothing. ``since`` drops items first
@@ -243,7 +319,7 @@ class Storage(Protocol):
 
     def reserve_dispatch(
         self,
-        email: str,
+        recipient_id: int,
         kind: DeliveryKind,
         item_ids: Sequence[int],
         message_id: str,

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -107,29 +107,48 @@ overrides = Table(
     Column("decided_at", UTCDateTime, nullable=False),
 )
 
-subscribers = Table(
-    "subscribers",
+# v7: whoever receives mail, whatever the channel (``kind``: "email" for now). The ledger
+# references the row's id, never the address, so forgetting a person (the address
+# replaced by a keyed hash, ``status`` "forgotten") keeps what was sent to whom.
+recipients = Table(
+    "recipients",
     metadata,
-    Column("email", String(320), primary_key=True),
-    Column("name", Text),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("address", String(320), nullable=False),  # an email address as written, lower-cased
+    Column("display_name", Text),
+    # models.RecipientStatus: pending, active, paused, unsubscribed, removed, forgotten.
+    Column("status", String(20), nullable=False),
+    Column("managed_by", String(10), nullable=False),  # config, operator or self
     Column("topics", JSON, nullable=False),
+    Column("countries", JSON, nullable=False, default=list),
+    Column("query", Text),
     Column("cadence", String(10), nullable=False),
-    Column("timezone", String(64), nullable=False),
     Column("alerts", Boolean, nullable=False, default=False),
-    Column("configured", Boolean, nullable=False, default=True),
+    # Null: the delivery settings decide (digest_time, digest_weekday, UTC, the site's).
+    Column("send_time", String(5)),
+    Column("send_weekday", String(10)),
+    Column("timezone", String(64)),
+    Column("language", String(20)),
+    Column("consented_at", UTCDateTime),
+    Column("consent_source", Text),  # "config", "operator", "import FILE", a page
+    Column("confirmed_at", UTCDateTime),
     Column("subscribed_at", UTCDateTime, nullable=False),
     Column("unsubscribed_at", UTCDateTime),
     Column("last_digest_at", UTCDateTime),
-    # v3: permanent refusals of the address in a row; mail stops at delivery.max_bounces.
+    # Permanent refusals of the address in a row; mail stops at delivery.max_bounces.
     Column("bounces", Integer, nullable=False, default=0),
     Column("bounced_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "address", name="uq_recipients_kind_address"),
 )
 
 dispatches = Table(
     "dispatches",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("email", String(320), nullable=False),
+    Column("recipient_id", Integer, ForeignKey("recipients.id"), nullable=False),
     Column("kind", String(10), nullable=False),
     Column("message_id", String(400), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -143,12 +162,12 @@ dispatches = Table(
 )
 Index("ix_dispatches_state", dispatches.c.state)
 
-# The ledger proper: one row per item carried to a subscriber by a kind of message.
+# The ledger proper: one row per item carried to a recipient by a kind of message.
 # The primary key is what makes "each exactly once" hold even across workers.
 dispatch_items = Table(
     "dispatch_items",
     metadata,
-    Column("email", String(320), primary_key=True),
+    Column("recipient_id", Integer, ForeignKey("recipients.id"), primary_key=True),
     Column("kind", String(10), primary_key=True),
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column(

@@ -59,7 +59,8 @@ from syndicator.store.protocol import (
     ItemKey,
     KeyUse,
     LeaseRecord,
-    SubscriberState,
+    RecipientEntry,
+    RecipientState,
 )
 from syndicator.text import ERROR_CHARS, bounded_error
 
@@ -560,94 +561,196 @@ class SqlStore:
 
     # ------------------------------------------------------------------ subscribers
 
-    def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
+    def sync_config_recipients(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
+        r = t.recipients.c
         with self._tx() as conn:
-            existing = {r.email: r for r in conn.execute(select(t.subscribers))}
-            configured = set()
+            existing = {
+                row.address: row
+                for row in conn.execute(select(t.recipients).where(r.kind == "email"))
+            }
+            listed = set()
             for sub in subscribers:
-                email = sub.email.lower()
-                configured.add(email)
-                values = {
-                    "name": sub.name,
+                address = sub.email.lower()
+                listed.add(address)
+                values: dict[str, Any] = {
+                    "display_name": sub.name,
                     "topics": list(sub.topics),
                     "cadence": sub.cadence,
                     "timezone": sub.timezone,
                     "alerts": sub.alerts,
-                    "configured": True,
+                    "managed_by": "config",
                 }
-                if email in existing:
+                row = existing.get(address)
+                if row is None:
                     conn.execute(
-                        update(t.subscribers).where(t.subscribers.c.email == email).values(**values)
+                        insert(t.recipients).values(
+                            kind="email",
+                            address=address,
+                            status="active",
+                            countries=[],
+                            consented_at=now,
+                            consent_source="config",
+                            subscribed_at=now,
+                            bounces=0,
+                            created_at=now,
+                            updated_at=now,
+                            **values,
+                        )
                     )
-                else:
+                    continue
+                if row.status == "removed":  # listed again: mail resumes, unless they left
+                    values["status"] = "unsubscribed" if row.unsubscribed_at else "active"
+                changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+                if changed:
                     conn.execute(
-                        insert(t.subscribers).values(email=email, subscribed_at=now, **values)
+                        update(t.recipients)
+                        .where(r.id == row.id)
+                        .values(updated_at=now, **changed)
                     )
-            gone = set(existing) - configured
+            gone = [
+                row.id
+                for address, row in existing.items()
+                if row.managed_by == "config"
+                and address not in listed
+                and row.status not in ("removed", "forgotten")
+            ]
             if gone:
                 conn.execute(
-                    update(t.subscribers)
-                    .where(t.subscribers.c.email.in_(gone))
-                    .values(configured=False)
+                    update(t.recipients)
+                    .where(r.id.in_(gone))
+                    .values(status="removed", updated_at=now)
                 )
 
-    def subscriber_states(self) -> list[SubscriberState]:
-        query = (
-            select(t.subscribers)
-            .where(t.subscribers.c.configured.is_(True))
-            .order_by(t.subscribers.c.email)
-        )
+    def recipient_states(self, *, include_gone: bool = False) -> list[RecipientState]:
+        query = select(t.recipients).order_by(t.recipients.c.address, t.recipients.c.id)
+        if not include_gone:
+            query = query.where(t.recipients.c.status.not_in(["removed", "forgotten"]))
         with self._read() as conn:
-            rows = conn.execute(query).all()
-        return [
-            SubscriberState(
-                subscriber=Subscriber(
-                    email=r.email,
-                    topics=tuple(r.topics),
-                    cadence=r.cadence,
-                    timezone=r.timezone,
-                    name=r.name,
-                    alerts=r.alerts,
-                ),
-                subscribed_at=r.subscribed_at,
-                unsubscribed_at=r.unsubscribed_at,
-                last_digest_at=r.last_digest_at,
-                bounces=r.bounces,
-                bounced_at=r.bounced_at,
-            )
-            for r in rows
-        ]
+            return [_recipient(row) for row in conn.execute(query).all()]
 
-    def unsubscribe(self, email: str, now: datetime) -> bool:
+    def find_recipient(self, address: str) -> RecipientState | None:
+        r = t.recipients.c
+        query = select(t.recipients).where(r.kind == "email", r.address == address.lower())
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return _recipient(row) if row is not None else None
+
+    def save_recipient(self, entry: RecipientEntry, now: datetime) -> RecipientState:
+        r = t.recipients.c
+        sub = entry.subscriber
+        address = sub.email.lower()
+        values: dict[str, Any] = {
+            "display_name": sub.name,
+            "topics": list(sub.topics),
+            "cadence": sub.cadence,
+            "timezone": sub.timezone,
+            "alerts": sub.alerts,
+            "managed_by": entry.managed_by,
+            "status": "active",
+            "consented_at": now,
+            "consent_source": entry.consent_source,
+            "updated_at": now,
+        }
+        with self._tx() as conn:
+            found = conn.execute(
+                select(r.id).where(r.kind == "email", r.address == address)
+            ).scalar()
+            if found is None:
+                conn.execute(
+                    insert(t.recipients).values(
+                        kind="email",
+                        address=address,
+                        countries=[],
+                        subscribed_at=now,
+                        bounces=0,
+                        created_at=now,
+                        **values,
+                    )
+                )
+            else:
+                conn.execute(update(t.recipients).where(r.id == found).values(**values))
+            row = conn.execute(
+                select(t.recipients).where(r.kind == "email", r.address == address)
+            ).one()
+        return _recipient(row)
+
+    def remove_recipient(self, address: str, now: datetime) -> bool:
+        r = t.recipients.c
         with self._tx() as conn:
             changed = conn.execute(
-                update(t.subscribers)
-                .where(t.subscribers.c.email == email.lower())
-                .where(t.subscribers.c.unsubscribed_at.is_(None))
-                .values(unsubscribed_at=now)
+                update(t.recipients)
+                .where(r.kind == "email", r.address == address.lower())
+                .where(r.status.not_in(["removed", "forgotten"]))
+                .values(status="removed", updated_at=now)
+            ).rowcount
+        return bool(changed)
+
+    def forget_recipient(self, address: str, replacement: str, now: datetime) -> bool:
+        r = t.recipients.c
+        with self._tx() as conn:
+            changed = conn.execute(
+                update(t.recipients)
+                .where(r.kind == "email", r.address == address.lower())
+                .values(
+                    address=replacement,
+                    display_name=None,
+                    topics=[],
+                    countries=[],
+                    query=None,
+                    timezone=None,
+                    language=None,
+                    status="forgotten",
+                    updated_at=now,
+                )
+            ).rowcount
+        return bool(changed)
+
+    def recipient_dispatches(self, recipient_id: int) -> list[Dispatch]:
+        return self._dispatches(t.dispatches.c.recipient_id == recipient_id)
+
+    def unsubscribe(self, email: str, now: datetime) -> bool:
+        r = t.recipients.c
+        with self._tx() as conn:
+            changed = conn.execute(
+                update(t.recipients)
+                .where(r.kind == "email", r.address == email.lower())
+                .where(r.unsubscribed_at.is_(None))
+                .where(r.status != "forgotten")
+                .values(
+                    unsubscribed_at=now,
+                    updated_at=now,
+                    # A removed row stays removed: listed again, it stays unsubscribed.
+                    status=case((r.status == "removed", "removed"), else_="unsubscribed"),
+                )
             ).rowcount
         return bool(changed)
 
     def resubscribe(self, email: str) -> bool:
         """Undo an unsubscribe and forget bounces (an operator's decision, e.g. after a
         mistaken click or once a dead mailbox works again)."""
+        r = t.recipients.c
         with self._tx() as conn:
             changed = conn.execute(
-                update(t.subscribers)
-                .where(t.subscribers.c.email == email.lower())
-                .values(unsubscribed_at=None, bounces=0, bounced_at=None)
+                update(t.recipients)
+                .where(r.kind == "email", r.address == email.lower())
+                .where(r.status != "forgotten")
+                .values(
+                    unsubscribed_at=None,
+                    bounces=0,
+                    bounced_at=None,
+                    status=case((r.status == "unsubscribed", "active"), else_=r.status),
+                )
             ).rowcount
         return bool(changed)
 
     def record_bounce(self, email: str, now: datetime) -> int:
-        c = t.subscribers.c
+        r = t.recipients.c
+        where = and_(r.kind == "email", r.address == email.lower())
         with self._tx() as conn:
             conn.execute(
-                update(t.subscribers)
-                .where(c.email == email.lower())
-                .values(bounces=c.bounces + 1, bounced_at=now)
+                update(t.recipients).where(where).values(bounces=r.bounces + 1, bounced_at=now)
             )
-            count = conn.execute(select(c.bounces).where(c.email == email.lower())).scalar()
+            count = conn.execute(select(r.bounces).where(where)).scalar()
         if count is None:
             raise StorageError(f"subscriber {email!r} is not in the store; no bounce recorded")
         return int(count)
@@ -656,7 +759,7 @@ class SqlStore:
 
     def unsent_items(
         self,
-        email: str,
+        recipient_id: int | None,
         topics: Sequence[str],
         kind: DeliveryKind,
         limit: int,
@@ -664,7 +767,7 @@ class SqlStore:
     ) -> list[StoredItem]:
         carried = exists().where(
             and_(
-                t.dispatch_items.c.email == email.lower(),
+                t.dispatch_items.c.recipient_id == recipient_id,
                 t.dispatch_items.c.kind == kind,
                 t.dispatch_items.c.item_id == t.items.c.id,
             )
@@ -672,7 +775,9 @@ class SqlStore:
         tagged = exists().where(
             and_(t.taggings.c.item_id == t.items.c.id, t.taggings.c.topic.in_(list(topics)))
         )
-        query = select(t.items).where(tagged).where(~carried)
+        query = select(t.items).where(tagged)
+        if recipient_id is not None:
+            query = query.where(~carried)
         if since is not None:
             query = query.where(t.items.c.first_seen_at >= since)
         query = query.order_by(t.items.c.first_seen_at, t.items.c.id).limit(limit)
@@ -681,45 +786,61 @@ class SqlStore:
 
     def reserve_dispatch(
         self,
-        email: str,
+        recipient_id: int,
         kind: DeliveryKind,
         item_ids: Sequence[int],
         message_id: str,
         now: datetime,
     ) -> Dispatch:
-        email = email.lower()
+        address: str | None = None
         try:
             with self._tx() as conn:
+                address = conn.execute(
+                    select(t.recipients.c.address).where(t.recipients.c.id == recipient_id)
+                ).scalar()
+                if address is None:
+                    raise StorageError(f"recipient {recipient_id} is not in the store")
                 dispatch_id = conn.execute(
                     insert(t.dispatches)
-                    .values(email=email, kind=kind, message_id=message_id, created_at=now)
+                    .values(
+                        recipient_id=recipient_id,
+                        kind=kind,
+                        message_id=message_id,
+                        created_at=now,
+                    )
                     .returning(t.dispatches.c.id)
                 ).scalar_one()
                 if item_ids:
                     conn.execute(
                         insert(t.dispatch_items),
                         [
-                            {"email": email, "kind": kind, "item_id": i, "dispatch_id": dispatch_id}
+                            {
+                                "recipient_id": recipient_id,
+                                "kind": kind,
+                                "item_id": i,
+                                "dispatch_id": dispatch_id,
+                            }
                             for i in item_ids
                         ],
                     )
                 if kind == "digest":
                     conn.execute(
-                        update(t.subscribers)
-                        .where(t.subscribers.c.email == email)
+                        update(t.recipients)
+                        .where(t.recipients.c.id == recipient_id)
                         .values(last_digest_at=now)
                     )
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise storage_error(
-                    f"subscriber {email!r}: some of items {list(item_ids)} were already "
-                    f"reserved for a {kind} (another worker?)",
+                    f"subscriber {address or recipient_id!r}: some of items {list(item_ids)} "
+                    f"were already reserved for a {kind} (another worker?)",
                     exc.__cause__,
                 ) from exc.__cause__
             raise
         return Dispatch(
             id=dispatch_id,
-            email=email,
+            recipient_id=recipient_id,
+            email=address,
             kind=kind,
             message_id=message_id,
             item_ids=tuple(item_ids),
@@ -740,17 +861,17 @@ class SqlStore:
 
     def mark_sent(self, dispatch_id: int, now: datetime) -> None:
         with self._tx() as conn:
-            email = conn.execute(
+            recipient_id = conn.execute(
                 update(t.dispatches)
                 .where(t.dispatches.c.id == dispatch_id)
                 .values(sent_at=now, state="sent")
-                .returning(t.dispatches.c.email)
+                .returning(t.dispatches.c.recipient_id)
             ).scalar()
-            if email is not None:  # the address works: earlier refusals were not for good
+            if recipient_id is not None:  # the address works: earlier refusals were not for good
                 conn.execute(
-                    update(t.subscribers)
-                    .where(t.subscribers.c.email == email)
-                    .where(t.subscribers.c.bounces > 0)
+                    update(t.recipients)
+                    .where(t.recipients.c.id == recipient_id)
+                    .where(t.recipients.c.bounces > 0)
                     .values(bounces=0)
                 )
 
@@ -777,12 +898,18 @@ class SqlStore:
             conn.execute(delete(t.dispatches).where(t.dispatches.c.id == dispatch_id))
 
     def pending_dispatches(self) -> list[Dispatch]:
+        return self._dispatches(t.dispatches.c.state.not_in(["sent", "failed"]))
+
+    def _dispatches(self, where: Any) -> list[Dispatch]:
+        d = t.dispatches
+        query = (
+            select(d, t.recipients.c.address)
+            .join(t.recipients, t.recipients.c.id == d.c.recipient_id)
+            .where(where)
+            .order_by(d.c.id)
+        )
         with self._read() as conn:
-            rows = conn.execute(
-                select(t.dispatches)
-                .where(t.dispatches.c.state.not_in(["sent", "failed"]))
-                .order_by(t.dispatches.c.id)
-            ).all()
+            rows = conn.execute(query).all()
             items: dict[int, list[int]] = {r.id: [] for r in rows}
             if rows:
                 for link in conn.execute(
@@ -794,12 +921,13 @@ class SqlStore:
         return [
             Dispatch(
                 id=r.id,
-                email=r.email,
+                recipient_id=r.recipient_id,
+                email=r.address,
                 kind=r.kind,
                 message_id=r.message_id,
                 item_ids=tuple(items[r.id]),
                 created_at=r.created_at,
-                sent_at=None,
+                sent_at=r.sent_at,
                 state=r.state,
                 attempts=r.attempts,
                 last_error=r.last_error,
@@ -1025,3 +1153,35 @@ def _source_state(row: Row[Any]) -> SourceState:
 
 
 __all__ = ["SqlStore", "content_hash", "normalise_url"]
+
+
+def _recipient(row: Row[Any]) -> RecipientState:
+    return RecipientState(
+        id=row.id,
+        kind=row.kind,
+        subscriber=Subscriber(
+            email=row.address,
+            topics=tuple(row.topics),
+            cadence=row.cadence,
+            timezone=row.timezone or "UTC",
+            name=row.display_name,
+            alerts=row.alerts,
+        ),
+        status=row.status,
+        managed_by=row.managed_by,
+        subscribed_at=row.subscribed_at,
+        unsubscribed_at=row.unsubscribed_at,
+        last_digest_at=row.last_digest_at,
+        bounces=row.bounces,
+        bounced_at=row.bounced_at,
+        consented_at=row.consented_at,
+        consent_source=row.consent_source,
+        confirmed_at=row.confirmed_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        countries=tuple(row.countries or ()),
+        query=row.query,
+        send_time=row.send_time,
+        send_weekday=row.send_weekday,
+        language=row.language,
+    )

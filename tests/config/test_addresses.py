@@ -208,7 +208,7 @@ def test_cli_unsubscribe_validates_the_address(
     path = write(tmp_path, database=f"sqlite:///{database}", **subscriber("ann@example.org"))
     store = open_store(f"sqlite:///{database}")
     try:
-        store.sync_subscribers([Subscriber("ann@example.org", ("corruption",))], NOW)
+        store.sync_config_recipients([Subscriber("ann@example.org", ("corruption",))], NOW)
     finally:
         store.close()
 
@@ -222,7 +222,7 @@ def test_cli_unsubscribe_validates_the_address(
     assert capsys.readouterr().out == "Ann@EXAMPLE.org: unsubscribed\n"
     store = open_store(f"sqlite:///{database}")
     try:
-        (state,) = store.subscriber_states()
+        (state,) = store.recipient_states()
     finally:
         store.close()
     assert state.subscriber.email == "ann@example.org"
@@ -234,12 +234,12 @@ def test_a_subscriber_keeps_the_key_of_the_address_as_written(tmp_path: Path) ->
     database = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     store = open_store(database)
     try:
-        store.sync_subscribers([Subscriber("ann@xn--bcher-kva.de", ("corruption",))], NOW)
+        store.sync_config_recipients([Subscriber("ann@xn--bcher-kva.de", ("corruption",))], NOW)
         assert store.unsubscribe("ann@xn--bcher-kva.de", NOW)
         settings = load_settings(write(tmp_path, **subscriber("Ann@XN--BCHER-KVA.de")))
         (configured,) = settings.subscribers
-        store.sync_subscribers([Subscriber(configured.email, configured.topics)], NOW)
-        (state,) = store.subscriber_states()
+        store.sync_config_recipients([Subscriber(configured.email, configured.topics)], NOW)
+        (state,) = store.recipient_states()
     finally:
         store.close()
     assert state.subscriber.email == "ann@xn--bcher-kva.de"

@@ -160,7 +160,7 @@ def test_unsubscribed_reader_gets_nothing(
 ) -> None:
     settings = make_settings()
     feeder.add("Bribery in ports", ("corruption",), T0)
-    store.sync_subscribers([], T0)
+    store.sync_config_recipients([], T0)
     deliver_due(store, settings, T0)  # registers Ann and sends her first digest
     assert store.unsubscribe("ann@example.org", T0)
     feeder.add("More bribery", ("corruption",), T0 + timedelta(hours=1))

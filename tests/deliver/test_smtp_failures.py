@@ -53,7 +53,7 @@ def settings_for(
 
 
 def bounces(store: SqlStore) -> dict[str, int]:
-    return {s.subscriber.email: s.bounces for s in store.subscriber_states()}
+    return {s.subscriber.email: s.bounces for s in store.recipient_states()}
 
 
 # --------------------------------------------------------------------------- unknown

@@ -25,7 +25,7 @@ def db_url(store_url: str) -> str:
     """A database on each backend, holding one subscriber."""
     url = store_url
     store = open_store(url)
-    store.sync_subscribers([Subscriber("ann@example.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("ann@example.org", ("corruption",))], NOW)
     store.close()
     return url
 
@@ -41,7 +41,7 @@ async def client(db_url: str, make_settings: MakeSettings) -> AsyncIterator[Test
 def unsubscribed_at(db_url: str) -> datetime | None:
     store: SqlStore = open_store(db_url)
     try:
-        (state,) = store.subscriber_states()
+        (state,) = store.recipient_states()
         return state.unsubscribed_at
     finally:
         store.close()

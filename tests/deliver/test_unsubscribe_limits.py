@@ -56,7 +56,7 @@ def assert_no_trace(logs: pytest.LogCaptureFixture) -> None:
 def db_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     store = open_store(url)
-    store.sync_subscribers([Subscriber("ann@example.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("ann@example.org", ("corruption",))], NOW)
     store.close()
     return url
 
@@ -71,7 +71,7 @@ async def client(db_url: str, make_settings: MakeSettings) -> AsyncIterator[Clie
 def unsubscribed(db_url: str) -> bool:
     store: SqlStore = open_store(db_url)
     try:
-        (state,) = store.subscriber_states()
+        (state,) = store.recipient_states()
         return state.unsubscribed_at is not None
     finally:
         store.close()

@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    text,
+)
 
+from syndicator.config import Settings
+from syndicator.deliver import deliver_due
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
-from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store
-from syndicator.store.protocol import ERROR_CHARS
+from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store, schema
+from syndicator.store.protocol import ERROR_CHARS, RecipientEntry
 from syndicator.store.schema import SCHEMA_VERSION
 from syndicator.store.sql import MAX_STORED_WARNINGS, MAX_WARNING_CHARS
+from syndicator.store.types import UTCDateTime
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def rid(store: SqlStore, address: str) -> int:
+    """The recipient id of a stored address (the ledger is keyed on it)."""
+    found = store.find_recipient(address)
+    assert found is not None, address
+    return found.id
 
 
 def item(identity: str, title: str = "A release", **kw: object) -> Item:
@@ -143,9 +169,7 @@ def test_tagged_keys_and_items_by_id(store: SqlStore) -> None:
     store.apply_collect(ok(item("1"), item("2"), item("3")), NOW)
     for stored in store.items_needing_tags("v1"):
         topics = {"1": ("corruption",), "2": ("terrorism",), "3": ()}[stored.item.identity]
-        store.save_tags(
-            stored.id, TagResult(topics, dict.fromkeys(topics, 2.0), {}), "v1", NOW
-        )
+        store.save_tags(stored.id, TagResult(topics, dict.fromkeys(topics, 2.0), {}), "v1", NOW)
     keys = store.tagged_keys(["corruption", "terrorism"])
     assert [(k.source_id, k.identity) for k in keys] == [("src", "1"), ("src", "2")]
     assert [k.identity for k in store.tagged_keys(["terrorism"])] == ["2"]
@@ -179,23 +203,28 @@ def test_manual_tags_win_over_the_tagger_and_survive_retagging(store: SqlStore) 
 
 
 def test_ledger_sends_each_item_once_per_subscriber_and_kind(store: SqlStore) -> None:
-    store.sync_subscribers([Subscriber("Ana@Example.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("Ana@Example.org", ("corruption",))], NOW)
     store.apply_collect(ok(item("1"), item("2"), item("3")), NOW)
     tag(store, ("corruption",))
-    first = store.unsent_items("ana@example.org", ["corruption"], "digest", limit=2)
+    first = store.unsent_items(rid(store, "ana@example.org"), ["corruption"], "digest", limit=2)
     assert [s.item.identity for s in first] == ["1", "2"]
     dispatch = store.reserve_dispatch(
-        "ana@example.org", "digest", [s.id for s in first], "<m1@x>", NOW
+        rid(store, "ana@example.org"), "digest", [s.id for s in first], "<m1@x>", NOW
     )
     assert store.pending_dispatches() == [dispatch]
-    rest = store.unsent_items("ana@example.org", ["corruption"], "digest", limit=10)
+    rest = store.unsent_items(rid(store, "ana@example.org"), ["corruption"], "digest", limit=10)
     assert [s.item.identity for s in rest] == ["3"]
-    assert len(store.unsent_items("ana@example.org", ["corruption"], "alert", limit=10)) == 3
+    assert (
+        len(store.unsent_items(rid(store, "ana@example.org"), ["corruption"], "alert", limit=10))
+        == 3
+    )
     with pytest.raises(StorageError, match="already reserved"):
-        store.reserve_dispatch("ana@example.org", "digest", [first[0].id], "<m2@x>", NOW)
+        store.reserve_dispatch(
+            rid(store, "ana@example.org"), "digest", [first[0].id], "<m2@x>", NOW
+        )
     store.mark_sent(dispatch.id, NOW)
     assert store.pending_dispatches() == []
-    (state,) = store.subscriber_states()
+    (state,) = store.recipient_states()
     assert state.last_digest_at == NOW
     assert store.dispatch_counts() == {
         "pending": 0,
@@ -206,21 +235,27 @@ def test_ledger_sends_each_item_once_per_subscriber_and_kind(store: SqlStore) ->
         "failed": 0,
     }
     later = store.unsent_items(
-        "ana@example.org", ["corruption"], "alert", limit=10, since=NOW + timedelta(seconds=1)
+        rid(store, "ana@example.org"),
+        ["corruption"],
+        "alert",
+        limit=10,
+        since=NOW + timedelta(seconds=1),
     )
     assert later == []
 
 
 def test_subscribers_sync_keeps_unsubscribes(store: SqlStore) -> None:
-    store.sync_subscribers([Subscriber("a@x.org", ("terrorism",), timezone="Europe/Vienna")], NOW)
+    store.sync_config_recipients(
+        [Subscriber("a@x.org", ("terrorism",), timezone="Europe/Vienna")], NOW
+    )
     assert store.unsubscribe("A@x.org", NOW)
     assert not store.unsubscribe("a@x.org", NOW)
-    store.sync_subscribers([Subscriber("a@x.org", ("terrorism", "corruption"))], NOW)
-    (state,) = store.subscriber_states()
+    store.sync_config_recipients([Subscriber("a@x.org", ("terrorism", "corruption"))], NOW)
+    (state,) = store.recipient_states()
     assert state.unsubscribed_at == NOW
     assert state.subscriber.topics == ("terrorism", "corruption")
-    store.sync_subscribers([], NOW)
-    assert store.subscriber_states() == []
+    store.sync_config_recipients([], NOW)
+    assert store.recipient_states() == []
 
 
 def test_leases_exclude_other_holders_until_expiry(store: SqlStore) -> None:
@@ -257,9 +292,7 @@ def test_leases_are_listed_and_an_operator_can_break_one(store: SqlStore) -> Non
         LeaseRecord("deliver", "w2", NOW + timedelta(seconds=30)),
         LeaseRecord("source:b", "w1", NOW + timedelta(seconds=60)),
     ]
-    assert store.break_lease("deliver") == LeaseRecord(
-        "deliver", "w2", NOW + timedelta(seconds=30)
-    )
+    assert store.break_lease("deliver") == LeaseRecord("deliver", "w2", NOW + timedelta(seconds=30))
     assert store.break_lease("deliver") is None
     assert not store.renew_lease("deliver", "w2", 30, NOW)  # its holder finds out
     assert [r.name for r in store.leases()] == ["source:b"]
@@ -399,8 +432,120 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _v6_tables() -> tuple[Table, Table, Table]:
+    """The subscriber and ledger tables as version 6 wrote them (keyed by address)."""
+    md = MetaData()
+    Table("items", md, Column("id", Integer, primary_key=True))
+    subscribers = Table(
+        "subscribers",
+        md,
+        Column("email", String(320), primary_key=True),
+        Column("name", Text),
+        Column("topics", JSON, nullable=False),
+        Column("cadence", String(10), nullable=False),
+        Column("timezone", String(64), nullable=False),
+        Column("alerts", Boolean, nullable=False),
+        Column("configured", Boolean, nullable=False),
+        Column("subscribed_at", UTCDateTime, nullable=False),
+        Column("unsubscribed_at", UTCDateTime),
+        Column("last_digest_at", UTCDateTime),
+        Column("bounces", Integer, nullable=False, default=0),
+        Column("bounced_at", UTCDateTime),
+    )
+    dispatches = Table(
+        "dispatches",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("email", String(320), nullable=False),
+        Column("kind", String(10), nullable=False),
+        Column("message_id", String(400), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime),
+        Column("state", String(10), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("last_attempt_at", UTCDateTime),
+        Column("last_error", Text),
+        Column("failed_at", UTCDateTime),
+    )
+    Index("ix_dispatches_state", dispatches.c.state)
+    ledger = Table(
+        "dispatch_items",
+        md,
+        Column("email", String(320), primary_key=True),
+        Column("kind", String(10), primary_key=True),
+        Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+        Column("dispatch_id", Integer, ForeignKey("dispatches.id"), nullable=False),
+    )
+    return subscribers, dispatches, ledger
+
+
+def _back_to_version_6(conn: Connection) -> None:
+    """Undo version 7: recipients become config subscribers, the ledger is keyed by address."""
+    recipients = conn.execute(select(schema.recipients)).mappings().all()
+    address = {r["id"]: r["address"] for r in recipients}
+    sent = conn.execute(select(schema.dispatches)).mappings().all()
+    carried = conn.execute(select(schema.dispatch_items)).mappings().all()
+    for table in ("dispatch_items", "dispatches", "recipients"):
+        conn.execute(text(f"DROP TABLE {table}"))
+    subscribers, dispatches, ledger = _v6_tables()
+    for table in (subscribers, dispatches, ledger):
+        table.create(conn)
+    if recipients:
+        conn.execute(
+            insert(subscribers),
+            [
+                {
+                    "email": r["address"],
+                    "name": r["display_name"],
+                    "topics": r["topics"],
+                    "cadence": r["cadence"],
+                    "timezone": r["timezone"] or "UTC",
+                    "alerts": r["alerts"],
+                    "configured": r["status"] != "removed",
+                    "subscribed_at": r["subscribed_at"],
+                    "unsubscribed_at": r["unsubscribed_at"],
+                    "last_digest_at": r["last_digest_at"],
+                    "bounces": r["bounces"],
+                    "bounced_at": r["bounced_at"],
+                }
+                for r in recipients
+            ],
+        )
+    if sent:
+        conn.execute(
+            insert(dispatches),
+            [
+                {k: v for k, v in d.items() if k != "recipient_id"}
+                | {"email": address[d["recipient_id"]]}
+                for d in sent
+            ],
+        )
+    if carried:
+        conn.execute(
+            insert(ledger),
+            [
+                {
+                    "email": address[c["recipient_id"]],
+                    "kind": c["kind"],
+                    "item_id": c["item_id"],
+                    "dispatch_id": c["dispatch_id"],
+                }
+                for c in carried
+            ],
+        )
+    if conn.dialect.name == "postgresql":  # explicit ids left the sequence behind
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('dispatches', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM dispatches), 0) + 1, false)"
+            )
+        )
+    conn.execute(text("UPDATE meta SET value = '6' WHERE key = 'schema_version'"))
+
+
 def _back_to_version_5(conn: Connection) -> None:
-    """Undo what version 6 did: undated items sort at their first-seen time again."""
+    """Undo what versions 7 and 6 did: undated items sort at their first-seen time again."""
+    _back_to_version_6(conn)
     conn.execute(text("UPDATE items SET sort_at = first_seen_at WHERE published_at IS NULL"))
     conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
 
@@ -440,6 +585,7 @@ def _back_to_version_1(conn: Connection) -> None:
 
 
 BACK_TO = {
+    6: _back_to_version_6,
     1: _back_to_version_1,
     2: _back_to_version_2,
     3: _back_to_version_3,
@@ -476,13 +622,13 @@ def test_older_database_migrates_forward_keeping_data(store_url: str, version: i
 def test_version_3_database_migrates_keeping_the_ledger(store_url: str) -> None:
     """v3 → v4: sent messages become ``sent``, unsent ones ``pending``; no bounces yet."""
     first = open_store(store_url)
-    first.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    first.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
     first.apply_collect(ok(item("1"), item("2")), NOW)
     tag(first, ("corruption",))
-    one, two = first.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
-    sent = first.reserve_dispatch("a@x.org", "digest", [one.id], "<s@x>", NOW)
+    one, two = first.unsent_items(rid(first, "a@x.org"), ["corruption"], "digest", limit=5)
+    sent = first.reserve_dispatch(rid(first, "a@x.org"), "digest", [one.id], "<s@x>", NOW)
     first.mark_sent(sent.id, NOW)
-    first.reserve_dispatch("a@x.org", "digest", [two.id], "<p@x>", NOW)
+    first.reserve_dispatch(rid(first, "a@x.org"), "digest", [two.id], "<p@x>", NOW)
     with first.engine.begin() as conn:
         _back_to_version_3(conn)
     first.close()
@@ -493,13 +639,13 @@ def test_version_3_database_migrates_keeping_the_ledger(store_url: str) -> None:
         assert (counts["sent"], counts["pending"]) == (1, 1)
         (pending,) = migrated.pending_dispatches()
         assert (pending.message_id, pending.state, pending.attempts) == ("<p@x>", "pending", 0)
-        (state,) = migrated.subscriber_states()
+        (state,) = migrated.recipient_states()
         assert (state.bounces, state.bounced_at) == (0, None)
         assert migrated.record_bounce("a@x.org", NOW) == 1
         migrated.begin_attempt(pending.id, "sending", NOW)
         migrated.mark_sent(pending.id, NOW)
         assert migrated.dispatch_counts()["sent"] == 2
-        assert migrated.subscriber_states()[0].bounces == 0
+        assert migrated.recipient_states()[0].bounces == 0
     finally:
         migrated.close()
 
@@ -539,25 +685,25 @@ def test_identities_of_a_source(store: SqlStore) -> None:
 
 
 def test_cancelled_dispatch_releases_its_items(store: SqlStore) -> None:
-    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
     store.apply_collect(ok(item("1")), NOW)
     tag(store, ("corruption",))
-    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
-    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<c1@x>", NOW)
-    assert store.unsent_items("a@x.org", ["corruption"], "digest", limit=5) == []
+    (stored,) = store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch(rid(store, "a@x.org"), "digest", [stored.id], "<c1@x>", NOW)
+    assert store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5) == []
     store.cancel_dispatch(dispatch.id)
     assert store.pending_dispatches() == []
-    assert [s.id for s in store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)] == [
-        stored.id
-    ]
+    assert [
+        s.id for s in store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5)
+    ] == [stored.id]
 
 
 def test_dispatch_states_attempts_and_bounded_errors(store: SqlStore) -> None:
-    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
     store.apply_collect(ok(item("1")), NOW)
     tag(store, ("corruption",))
-    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
-    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<d@x>", NOW)
+    (stored,) = store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch(rid(store, "a@x.org"), "digest", [stored.id], "<d@x>", NOW)
     assert (dispatch.state, dispatch.attempts, dispatch.last_error) == ("pending", 0, None)
 
     store.begin_attempt(dispatch.id, "sending", NOW)
@@ -581,27 +727,27 @@ def test_dispatch_states_attempts_and_bounded_errors(store: SqlStore) -> None:
     counts = store.dispatch_counts()
     assert (counts["failed"], counts["unknown"], counts["sent"]) == (1, 0, 0)
     # A failed message keeps its items: the next digest does not carry them again.
-    assert store.unsent_items("a@x.org", ["corruption"], "digest", limit=5) == []
+    assert store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5) == []
 
 
 def test_bounces_count_in_a_row_until_a_delivery_or_a_resubscribe(store: SqlStore) -> None:
-    store.sync_subscribers([Subscriber("a@x.org", ("corruption",))], NOW)
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
     assert store.record_bounce("A@x.org", NOW) == 1
     later = NOW + timedelta(days=1)
     assert store.record_bounce("a@x.org", later) == 2
-    (state,) = store.subscriber_states()
+    (state,) = store.recipient_states()
     assert (state.bounces, state.bounced_at) == (2, later)
 
     store.apply_collect(ok(item("1")), NOW)
     tag(store, ("corruption",))
-    (stored,) = store.unsent_items("a@x.org", ["corruption"], "digest", limit=5)
-    dispatch = store.reserve_dispatch("a@x.org", "digest", [stored.id], "<b@x>", NOW)
+    (stored,) = store.unsent_items(rid(store, "a@x.org"), ["corruption"], "digest", limit=5)
+    dispatch = store.reserve_dispatch(rid(store, "a@x.org"), "digest", [stored.id], "<b@x>", NOW)
     store.mark_sent(dispatch.id, later)  # the address works after all
-    assert store.subscriber_states()[0].bounces == 0
+    assert store.recipient_states()[0].bounces == 0
 
     assert store.record_bounce("a@x.org", later) == 1
     assert store.resubscribe("a@x.org")
-    assert store.subscriber_states()[0].bounces == 0
+    assert store.recipient_states()[0].bounces == 0
     with pytest.raises(StorageError, match=r"nobody@x\.org"):
         store.record_bounce("nobody@x.org", NOW)
 
@@ -621,3 +767,104 @@ def test_version_5_database_moves_undated_items_to_their_day(store_url: str) -> 
         assert [s.item.identity for s in migrated.recent_items(None, 5)] == ["dated", "undated"]
     finally:
         migrated.close()
+
+
+def test_version_6_database_migrates_keeping_the_ledger_and_nothing_is_resent(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v6 → v7: subscribers become recipients, the ledger is re-keyed on their ids."""
+    monkeypatch.setenv("SYNDICATOR_SIGNING_KEY", "test-key")
+    settings = Settings.model_validate(
+        {
+            "base_url": "https://news.example.org/",
+            "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+            "delivery": {"outbox_dir": str(tmp_path / "out"), "sender": "n@example.org"},
+            "subscribers": [{"email": "a@x.org", "topics": ["corruption"]}],
+        }
+    )
+    first = open_store(store_url)
+    first.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
+    first.sync_config_recipients(
+        [Subscriber("a@x.org", ("corruption",)), Subscriber("left@x.org", ("corruption",))], NOW
+    )
+    first.apply_collect(ok(item("1"), item("2")), NOW)
+    tag(first, ("corruption",))
+    ids = [s.id for s in first.unsent_items(rid(first, "a@x.org"), ["corruption"], "digest", 5)]
+    sent = first.reserve_dispatch(rid(first, "a@x.org"), "digest", ids, "<s@x>", NOW)
+    first.mark_sent(sent.id, NOW)
+    gone = first.reserve_dispatch(rid(first, "left@x.org"), "digest", ids[:1], "<g@x>", NOW)
+    first.mark_sent(gone.id, NOW)
+    first.record_bounce("a@x.org", NOW)
+    with first.engine.begin() as conn:
+        _back_to_version_6(conn)
+        conn.execute(text("DELETE FROM subscribers WHERE email = 'left@x.org'"))  # an orphan
+    first.close()
+    migrated = open_store(store_url)
+    try:
+        assert migrated.schema_version == SCHEMA_VERSION
+        (state,) = migrated.recipient_states()
+        assert (state.subscriber.email, state.status, state.managed_by) == (
+            "a@x.org",
+            "active",
+            "config",
+        )
+        assert (state.last_digest_at, state.subscribed_at, state.bounces) == (NOW, NOW, 1)
+        orphan = migrated.find_recipient("left@x.org")
+        assert orphan is not None
+        assert orphan.status == "removed"
+        assert migrated.dispatch_counts()["sent"] == 2
+        assert [d.message_id for d in migrated.recipient_dispatches(state.id)] == ["<s@x>"]
+        assert migrated.unsent_items(state.id, ["corruption"], "digest", 5) == []
+        report = deliver_due(migrated, settings, NOW + timedelta(days=2))
+        assert (report.sent, report.nothing_new) == ([], 1)  # nothing already sent goes again
+        migrated.apply_collect(ok(item("3")), NOW + timedelta(days=2))
+        tag(migrated, ("corruption",))
+        report = deliver_due(migrated, settings, NOW + timedelta(days=3))
+        assert report.sent == [("a@x.org", "digest", 1)]
+    finally:
+        migrated.close()
+
+
+def test_forgetting_a_recipient_keeps_the_ledger_but_not_the_address(store: SqlStore) -> None:
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",), name="Ann")], NOW)
+    store.sync_config_recipients([], NOW)
+    store.apply_collect(ok(item("1")), NOW)
+    tag(store, ("corruption",))
+    recipient = rid(store, "a@x.org")
+    (stored,) = store.unsent_items(recipient, ["corruption"], "digest", limit=5)
+    store.mark_sent(store.reserve_dispatch(recipient, "digest", [stored.id], "<f@x>", NOW).id, NOW)
+    assert store.forget_recipient("A@x.org", "forgotten:abc", NOW)
+    assert store.find_recipient("a@x.org") is None
+    (row,) = store.recipient_states(include_gone=True)
+    assert (row.id, row.status, row.subscriber.email, row.subscriber.name) == (
+        recipient,
+        "forgotten",
+        "forgotten:abc",
+        None,
+    )
+    (kept,) = store.recipient_dispatches(recipient)
+    assert (kept.message_id, kept.item_ids, kept.email) == ("<f@x>", (stored.id,), "forgotten:abc")
+    assert not store.unsubscribe("a@x.org", NOW)
+
+
+def test_operator_rows_are_saved_removed_and_left_alone_by_the_config(store: SqlStore) -> None:
+    entry = RecipientEntry(
+        Subscriber("b@x.org", ("terrorism",), cadence="none", alerts=True),
+        "operator",
+        "import people.csv",
+    )
+    saved = store.save_recipient(entry, NOW)
+    assert (saved.status, saved.consent_source, saved.consented_at) == (
+        "active",
+        "import people.csv",
+        NOW,
+    )
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
+    assert [r.subscriber.email for r in store.recipient_states()] == ["a@x.org", "b@x.org"]
+    store.sync_config_recipients([], NOW)  # the config's own row goes, the operator's stays
+    assert [r.subscriber.email for r in store.recipient_states()] == ["b@x.org"]
+    assert store.remove_recipient("B@x.org", NOW)
+    assert not store.remove_recipient("b@x.org", NOW)
+    assert store.recipient_states() == []
+    again = store.save_recipient(entry, NOW + timedelta(days=1))
+    assert (again.id, again.status, again.subscribed_at) == (saved.id, "active", NOW)

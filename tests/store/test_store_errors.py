@@ -95,15 +95,18 @@ def test_unusable_urls_name_what_is_expected(url: str, words: str) -> None:
 def test_refused_reservation_keeps_its_integrity_cause_but_not_its_text(store_url: str) -> None:
     store = open_store(store_url)
     try:
-        store.sync_subscribers([Subscriber("ana@example.org", ("corruption",))], NOW)
+        store.sync_config_recipients([Subscriber("ana@example.org", ("corruption",))], NOW)
         item = Item(source_id="src", identity="1", title="Bribery case")
         store.apply_collect(CollectResult(source_id="src", status="ok", items=(item,)), NOW)
         (stored,) = store.items_needing_tags("v1")
         result = TagResult(topics=("corruption",), scores={"corruption": 2.0}, evidence={})
         store.save_tags(stored.id, result, "v1", NOW)
-        store.reserve_dispatch("ana@example.org", "digest", [stored.id], "<m1@x>", NOW)
+        found = store.find_recipient("ana@example.org")
+        assert found is not None
+        recipient = found.id
+        store.reserve_dispatch(recipient, "digest", [stored.id], "<m1@x>", NOW)
         with pytest.raises(StorageError, match="already reserved") as caught:
-            store.reserve_dispatch("ana@example.org", "digest", [stored.id], "<m2@x>", NOW)
+            store.reserve_dispatch(recipient, "digest", [stored.id], "<m2@x>", NOW)
     finally:
         store.close()
     assert_plain(caught.value)

@@ -49,7 +49,7 @@ def unsubscribed(site: Site) -> bool:
     try:
         return any(
             s.subscriber.email == SUBSCRIBER and s.unsubscribed_at is not None
-            for s in store.subscriber_states()
+            for s in store.recipient_states()
         )
     finally:
         store.close()

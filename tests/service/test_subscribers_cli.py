@@ -1,0 +1,119 @@
+"""``syndicator subscribers list|add|remove|import|export`` end to end on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from syndicator.cli import main
+
+TOPICS = [{"id": "corruption", "title": "Corruption"}, {"id": "terrorism", "title": "Terrorism"}]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    data = {
+        "base_url": "https://news.example.org/",
+        "database": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "taxonomy": {"topics": TOPICS},
+        "delivery": {"outbox_dir": str(tmp_path / "outbox"), "sender": "news@example.org"},
+        "subscribers": [{"email": "desk@example.org", "topics": ["terrorism"]}],
+    }
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def run(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["-c", str(config), "subscribers", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def listed(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, object]]:
+    code, out, _ = run(config, capsys, "list", "--json")
+    assert code == 0
+    return {row["email"]: row for row in json.loads(out)}
+
+
+def test_add_list_remove_and_forget(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        config, capsys, "add", "Bob@Example.org", "--topics", "corruption,terrorism", "--alerts"
+    )
+    assert (code, out.strip()) == (0, "Bob@Example.org: added")
+    rows = listed(config, capsys)
+    assert rows["bob@example.org"] == {
+        "email": "bob@example.org",
+        "status": "active",
+        "managed_by": "operator",
+        "topics": ["corruption", "terrorism"],
+        "cadence": "daily",
+        "alerts": True,
+        "bounces": 0,
+    }
+    assert rows["desk@example.org"]["managed_by"] == "config"  # listed before any run
+
+    code, _, err = run(config, capsys, "add", "x@y.org", "--topics", "arson")
+    assert code == 1
+    assert "unknown topic(s) arson" in err
+    code, _, err = run(
+        config, capsys, "add", "x@y.org", "--topics", "corruption", "--timezone", "Mars/Base"
+    )
+    assert code == 1
+    assert "Mars/Base" in err
+    code, _, err = run(config, capsys, "add", "desk@example.org", "--topics", "corruption")
+    assert code == 1
+    assert "configuration wins" in err
+
+    assert run(config, capsys, "remove", "bob@example.org")[1].strip() == "bob@example.org: removed"
+    assert listed(config, capsys)["bob@example.org"]["status"] == "removed"
+    code, out, _ = run(config, capsys, "remove", "bob@example.org", "--forget")
+    assert "forgotten" in out
+    code, out, _ = run(config, capsys, "export", "--format", "json")
+    records = json.loads(out)
+    assert "bob@example.org" not in out
+    (forgotten,) = [r for r in records if r["status"] == "forgotten"]
+    assert forgotten["email"].startswith("forgotten:")
+    assert forgotten["topics"] == []
+    assert forgotten["consent_source"] == "operator"
+
+
+def test_import_reports_rejected_lines_and_is_idempotent(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "email,name,topics,cadence,timezone,alerts\n"
+        "ann@example.org,Ann,corruption terrorism,weekly,Europe/Vienna,yes\n"
+        '"a@x.org, b@y.org",Two,corruption,daily,UTC,no\n'
+        "carl@example.org,Carl,arson,daily,UTC,no\n"
+        "dora@example.org,Dora,corruption,daily,Europe/Atlantis,no\n"
+        "ANN@example.org,Ann again,corruption,daily,UTC,no\n"
+        "eve@example.org,,corruption;terrorism,,,\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(config, capsys, "import", str(csv_file))
+    assert code == 1  # some lines were rejected
+    assert "line 2: ann@example.org: added" in out
+    assert "line 7: eve@example.org: added" in out
+    assert "line 3: REJECTED a@x.org, b@y.org: not a valid email address" in out
+    assert "line 4: REJECTED carl@example.org: unknown topic(s) arson" in out
+    assert "line 5: REJECTED dora@example.org: unknown time zone 'Europe/Atlantis'" in out
+    assert "line 6: REJECTED ANN@example.org: repeats line 2" in out
+    assert "2 accepted, 4 rejected" in out
+
+    code, out, _ = run(config, capsys, "import", str(csv_file))
+    assert "line 2: ann@example.org: unchanged" in out
+    assert "line 7: eve@example.org: unchanged" in out
+
+    code, out, _ = run(config, capsys, "export", "--format", "json")
+    ann = next(r for r in json.loads(out) if r["email"] == "ann@example.org")
+    assert (ann["cadence"], ann["timezone"], ann["alerts"]) == ("weekly", "Europe/Vienna", True)
+    assert ann["consent_source"] == "import people.csv"
+    code, out, _ = run(config, capsys, "export")
+    header = out.splitlines()[0].split(",")
+    assert header[:3] == ["id", "kind", "email"]
+    assert "consented_at" in header
