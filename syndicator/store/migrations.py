@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 from syndicator.errors import SchemaVersionError
 from syndicator.models import sort_position
+from syndicator.store import search_index
 from syndicator.store.schema import SCHEMA_VERSION, items, meta, metadata
 from syndicator.store.types import UTCDateTime
 
@@ -31,6 +32,7 @@ Migration = Callable[[Connection], None]
 def _create(conn: Connection) -> None:
     """An empty database gets the current tables at once, not step by step."""
     metadata.create_all(conn)
+    search_index.create(conn)
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -80,7 +82,6 @@ def _v3_to_v4(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN bounced_at {when}"))
 
 
-
 def _v4_to_v5(conn: Connection) -> None:
     """Keep the last collection's warnings in the source's health (``syndicator sources``)."""
     kind = JSON().compile(dialect=conn.dialect)
@@ -108,6 +109,16 @@ def _v5_to_v6(conn: Connection) -> None:
         )
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """Index every item's searchable text, so a saved search reads its candidates only.
+
+    The words are computed in Python (:mod:`syndicator.query.words`), so a large
+    archive takes a while here, once.
+    """
+    search_index.create(conn)
+    search_index.backfill(conn)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_to_v2,
@@ -115,6 +126,7 @@ MIGRATIONS: dict[int, Migration] = {
     3: _v3_to_v4,
     4: _v4_to_v5,
     5: _v5_to_v6,
+    6: _v6_to_v7,
 }
 
 

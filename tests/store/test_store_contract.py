@@ -399,8 +399,15 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _back_to_version_6(conn: Connection) -> None:
+    """Undo what version 7 did: no search index."""
+    conn.execute(text("DROP TABLE item_search"))
+    conn.execute(text("UPDATE meta SET value = '6' WHERE key = 'schema_version'"))
+
+
 def _back_to_version_5(conn: Connection) -> None:
-    """Undo what version 6 did: undated items sort at their first-seen time again."""
+    """Undo versions 7 and 6: undated items sort at their first-seen time again."""
+    _back_to_version_6(conn)
     conn.execute(text("UPDATE items SET sort_at = first_seen_at WHERE published_at IS NULL"))
     conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
 
@@ -445,6 +452,7 @@ BACK_TO = {
     3: _back_to_version_3,
     4: _back_to_version_4,
     5: _back_to_version_5,
+    6: _back_to_version_6,
 }
 
 
