@@ -8,6 +8,7 @@ boundary where they happen, so a bug elsewhere still surfaces as a traceback.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import ClassVar, Literal
 
 DeliveryOutcome = Literal["temporary", "refused", "rejected", "unavailable", "unknown"]
@@ -136,3 +137,27 @@ class LeaseLostError(SyndicatorError):
     def __init__(self, lease: str, message: str) -> None:
         super().__init__(f"lease {lease!r}: {message}")
         self.lease = lease
+
+
+class QuerySyntaxError(SyndicatorError, ValueError):
+    """A saved search (alert query) does not parse or names something unknown.
+
+    ``position`` is the 0-based character offset of the mistake in ``query``;
+    ``str()`` shows the query with a caret under it, so a form or a log line
+    can point at the mistake without a parser of its own.
+    """
+
+    def __init__(self, query: str, position: int, reason: str) -> None:
+        self.query = query
+        self.position = position
+        self.reason = reason
+        shown = "".join(" " if c in "\t\r\n" else c for c in query)
+        super().__init__(
+            f"{reason} (at character {position + 1}):\n  {shown}\n  {_caret(shown, position)}"
+        )
+
+
+def _caret(shown: str, position: int) -> str:
+    """Spaces up to ``position`` (two under wide East Asian characters), then ``^``."""
+    pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in shown[:position])
+    return " " * pad + "^"

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import Engine
 
 from syndicator.store import SqlStore, open_store
 
@@ -56,6 +57,7 @@ def _postgres_schema_url() -> Iterator[str]:
     except sqlalchemy.exc.OperationalError as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
+    _trigram_extension_in_public(admin)
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
         yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
@@ -63,6 +65,20 @@ def _postgres_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _trigram_extension_in_public(admin: Engine) -> None:
+    """Install pg_trgm in ``public`` once, as an operator would.
+
+    Otherwise the store's migration installs it into the first test schema, and
+    dropping that schema would take the extension, and other schemas' indexes, with it.
+    """
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    try:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except sqlalchemy.exc.DBAPIError:
+        pass  # not allowed, or created by a parallel run meanwhile: the store copes
 
 
 @pytest.fixture

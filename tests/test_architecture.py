@@ -25,9 +25,11 @@ SHARED = frozenset(
 
 MAY_USE: dict[str, frozenset[str]] = {
     "collect": SHARED,
-    "store": SHARED,
+    # The store indexes and pre-filters with the query package's pure word rules.
+    "store": SHARED | {"query"},
     "tagging": SHARED,
-    "query": SHARED,
+    # Saved searches fold text and know country codes as the tagger does.
+    "query": SHARED | {"tagging"},
     "publish": SHARED | {"store"},
     "deliver": SHARED | {"store"},
     "config_edit": SHARED,

@@ -27,6 +27,7 @@ from sqlalchemy import (
 
 from syndicator.errors import SchemaVersionError
 from syndicator.models import sort_position
+from syndicator.store import search_index
 from syndicator.store.schema import SCHEMA_VERSION, items, meta, metadata
 from syndicator.store.types import UTCDateTime
 
@@ -36,6 +37,7 @@ Migration = Callable[[Connection], None]
 def _create(conn: Connection) -> None:
     """An empty database gets the current tables at once, not step by step."""
     metadata.create_all(conn)
+    search_index.create(conn)
 
 
 def _v1_to_v2(conn: Connection) -> None:
@@ -83,7 +85,6 @@ def _v3_to_v4(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_dispatches_state ON dispatches (state)"))
     conn.execute(text("ALTER TABLE subscribers ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0"))
     conn.execute(text(f"ALTER TABLE subscribers ADD COLUMN bounced_at {when}"))
-
 
 
 def _v4_to_v5(conn: Connection) -> None:
@@ -283,6 +284,16 @@ def _v6_to_v7(conn: Connection) -> None:
     conn.execute(text("DROP TABLE subscribers"))
 
 
+def _v7_to_v8(conn: Connection) -> None:
+    """Index every item's searchable text, so a saved search reads its candidates only.
+
+    The words are computed in Python (:mod:`syndicator.query.words`), so a large
+    archive takes a while here, once.
+    """
+    search_index.create(conn)
+    search_index.backfill(conn)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_to_v2,
@@ -291,6 +302,7 @@ MIGRATIONS: dict[int, Migration] = {
     4: _v4_to_v5,
     5: _v5_to_v6,
     6: _v6_to_v7,
+    7: _v7_to_v8,
 }
 
 

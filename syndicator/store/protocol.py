@@ -29,6 +29,7 @@ from syndicator.models import (
     Subscriber,
     TagResult,
 )
+from syndicator.query.prefilter import Condition
 
 DeliveryKind = Literal["digest", "alert"]
 DispatchState = Literal["pending", "sending", "unknown", "resending", "sent", "failed"]
@@ -228,6 +229,23 @@ class Storage(Protocol):
         ...
 
     def topic_counts(self) -> dict[str, int]: ...
+
+    def candidate_items(
+        self,
+        condition: Condition,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 500,
+    ) -> list[StoredItem]:
+        """Items that may match a saved search: every item meeting ``condition``
+        (:func:`syndicator.query.prefilter`) and maybe others, never fewer.
+
+        Newest row first (highest id), at most ``limit``; ``since`` keeps items first
+        seen at or after it, ``before_id`` continues a previous page. Only
+        :func:`syndicator.query.matches` decides which candidates match
+        (:func:`syndicator.store.search.matching_items` does both).
+        """
+        ...
 
     def item_count(self) -> int: ...
 

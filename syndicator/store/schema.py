@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from syndicator.store.types import UTCDateTime
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -86,6 +86,8 @@ items = Table(
 )
 Index("ix_items_sort_at", items.c.sort_at)
 Index("ix_items_first_seen_at", items.c.first_seen_at)
+# v7: the search index ``item_search`` (each item's searchable text) is not here: on SQLite
+# it is an FTS5 virtual table, which SQLAlchemy cannot describe. See store/search_index.py.
 
 taggings = Table(
     "taggings",

@@ -46,7 +46,8 @@ from syndicator.models import (
     TagResult,
     sort_position,
 )
-from syndicator.store import changes
+from syndicator.query.prefilter import Condition
+from syndicator.store import changes, search_index
 from syndicator.store import schema as t
 from syndicator.store.failures import engine_error, invalid_url, storage_error
 from syndicator.store.migrations import migrate
@@ -206,6 +207,7 @@ class SqlStore:
         known = self._known_items(conn, source_id, list(unique))
         new = updated = unchanged = 0
         inserts: list[dict[str, Any]] = []
+        indexed: list[tuple[int, str, str]] = []  # (id, title, text) whose words changed
         for identity, item in unique.items():
             digest = content_hash(item)
             stored = known.get(identity)
@@ -240,6 +242,7 @@ class SqlStore:
                     "last_changed_at": now,
                     "sort_at": sort_position(item.published_at, stored.first_seen_at),
                 }
+                indexed.append((stored.id, item.title, item.text))
             else:
                 unchanged += 1
             if decision.content_hash is not None:
@@ -252,7 +255,9 @@ class SqlStore:
             if values:
                 conn.execute(update(t.items).where(c.id == stored.id).values(**values))
         if inserts:
-            conn.execute(insert(t.items), inserts)
+            rows = conn.execute(insert(t.items).returning(c.id, c.identity), inserts).all()
+            indexed.extend((r.id, unique[r.identity].title, unique[r.identity].text) for r in rows)
+        search_index.write(conn, indexed)
         return ApplyCounts(new=new, updated=updated, unchanged=unchanged)
 
     def _known_items(
@@ -520,9 +525,27 @@ class SqlStore:
         with self._tx() as conn:
             # Taggings, overrides and ledger rows of these items go with them (ON DELETE
             # CASCADE); a pending message left without items is cancelled by its next retry.
+            search_index.forget_source(conn, source_id)
             gone = conn.execute(delete(t.items).where(t.items.c.source_id == source_id)).rowcount
             conn.execute(delete(t.sources).where(t.sources.c.id == source_id))
         return int(gone)
+
+    def candidate_items(
+        self,
+        condition: Condition,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 500,
+    ) -> list[StoredItem]:
+        c = t.items.c
+        query = search_index.candidates(condition, self.engine.dialect.name)
+        if since is not None:
+            query = query.where(c.first_seen_at >= since)
+        if before_id is not None:
+            query = query.where(c.id < before_id)
+        query = query.order_by(c.id.desc()).limit(limit)
+        with self._read() as conn:
+            return self._stored(conn, conn.execute(query).all())
 
     def item_count(self) -> int:
         with self._read() as conn:

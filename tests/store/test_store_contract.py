@@ -432,6 +432,12 @@ def test_source_location_is_kept(store: SqlStore) -> None:
     assert store.source_states()["src"].url == "https://x.example/feed"
 
 
+def _back_to_version_7(conn: Connection) -> None:
+    """Undo what version 8 did: no search index."""
+    conn.execute(text("DROP TABLE item_search"))
+    conn.execute(text("UPDATE meta SET value = '7' WHERE key = 'schema_version'"))
+
+
 def _v6_tables() -> tuple[Table, Table, Table]:
     """The subscriber and ledger tables as version 6 wrote them (keyed by address)."""
     md = MetaData()
@@ -480,7 +486,9 @@ def _v6_tables() -> tuple[Table, Table, Table]:
 
 
 def _back_to_version_6(conn: Connection) -> None:
-    """Undo version 7: recipients become config subscribers, the ledger is keyed by address."""
+    """Undo versions 8 and 7: recipients become config subscribers, the ledger is keyed by
+    address."""
+    _back_to_version_7(conn)
     recipients = conn.execute(select(schema.recipients)).mappings().all()
     address = {r["id"]: r["address"] for r in recipients}
     sent = conn.execute(select(schema.dispatches)).mappings().all()
@@ -544,7 +552,7 @@ def _back_to_version_6(conn: Connection) -> None:
 
 
 def _back_to_version_5(conn: Connection) -> None:
-    """Undo what versions 7 and 6 did: undated items sort at their first-seen time again."""
+    """Undo versions 8 to 6: undated items sort at their first-seen time again."""
     _back_to_version_6(conn)
     conn.execute(text("UPDATE items SET sort_at = first_seen_at WHERE published_at IS NULL"))
     conn.execute(text("UPDATE meta SET value = '5' WHERE key = 'schema_version'"))
@@ -585,12 +593,13 @@ def _back_to_version_1(conn: Connection) -> None:
 
 
 BACK_TO = {
-    6: _back_to_version_6,
     1: _back_to_version_1,
     2: _back_to_version_2,
     3: _back_to_version_3,
     4: _back_to_version_4,
     5: _back_to_version_5,
+    6: _back_to_version_6,
+    7: _back_to_version_7,
 }
 
 
