@@ -1,4 +1,4 @@
-"""The deliver stage: digests and alerts by email, each exactly once.
+"""The deliver stage: digests and alerts by email, each built once (see "Reliability").
 
 One run (:func:`deliver_due`):
 
@@ -134,12 +134,12 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send every message that is due at ``now``; see the module docstring for the rules.
 
-    ``clock`` (seconds, monotonic) measures the run against its deadline.
     Raises :class:`~syndicator.errors.OutputError` when the outbox folder cannot be
     written at all; a failure to deliver one message is reported, not raised.
     ``checkpoint`` is called before each message is reserved or retried; the
     service passes its delivery lease's check, which raises once another worker
-    has taken the lease over, so the run stops before sending more.
+    has taken the lease over, so the run stops before sending more. ``clock``
+    (seconds, monotonic) measures the run against ``delivery.deadline_seconds``.
     """
     store.sync_config_recipients([_subscriber(s) for s in settings.subscribers], now)
     renderer = Renderer(settings, signer_for(store, settings.delivery), templates_dir)

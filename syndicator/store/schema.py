@@ -165,7 +165,7 @@ dispatches = Table(
 Index("ix_dispatches_state", dispatches.c.state)
 
 # The ledger proper: one row per item carried to a recipient by a kind of message.
-# The primary key is what makes "each exactly once" hold even across workers.
+# The primary key is what makes "each item reserved once per reader and kind" hold across workers.
 dispatch_items = Table(
     "dispatch_items",
     metadata,
