@@ -256,6 +256,8 @@ def cmd_subscribers_list(args: argparse.Namespace) -> int:
             "status": r.status,
             "managed_by": r.managed_by,
             "topics": list(r.subscriber.topics),
+            "countries": list(r.subscriber.countries),
+            "query": r.subscriber.query,
             "cadence": r.subscriber.cadence,
             "alerts": r.subscriber.alerts,
             "bounces": r.bounces,
@@ -272,21 +274,29 @@ def cmd_subscribers_list(args: argparse.Namespace) -> int:
         print(
             f"{row['email']:<32} {row['status']:<12} {row['managed_by']:<8} "
             f"{row['cadence']}{alerts}{bounces}  {' '.join(row['topics'])}"
+            + (f"  countries: {' '.join(row['countries'])}" if row["countries"] else "")
+            + (f"  query: {row['query']}" if row["query"] else "")
         )
     print(f"{len(listed)} subscriber(s)")
     return 0
 
 
+def _listed(value: str | None) -> list[str]:
+    """A comma- (or semicolon-) separated option as its items."""
+    return [t.strip() for t in (value or "").replace(";", ",").split(",") if t.strip()]
+
+
 def cmd_subscribers_add(args: argparse.Namespace) -> int:
-    topics = [t for t in args.topics.replace(";", ",").split(",") if t.strip()]
     with _app(args) as app:
         outcome = app.add_subscriber(
             args.email,
-            [t.strip() for t in topics],
+            _listed(args.topics),
             cadence=args.cadence,
             timezone=args.timezone,
             alerts=args.alerts,
             name=args.name,
+            countries=_listed(args.countries),
+            query=args.query,
         )
     print(f"{args.email}: {outcome}")
     return 0
@@ -523,7 +533,11 @@ def _subscribers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     listing.set_defaults(handler=cmd_subscribers_list)
     add = action.add_parser("add", help="add or change a subscriber (active at once)")
     add.add_argument("email")
-    add.add_argument("--topics", required=True, help="comma-separated topic ids")
+    add.add_argument("--topics", default="", help="comma-separated topic ids")
+    add.add_argument(
+        "--countries", default="", help="comma-separated ISO country codes, e.g. UA,MD"
+    )
+    add.add_argument("--query", help='a saved search, e.g. \'"money laundering" -football\'')
     add.add_argument("--cadence", default="daily", choices=["daily", "weekly", "none"])
     add.add_argument("--alerts", action="store_true", help="also an alert per new item")
     add.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Vienna")

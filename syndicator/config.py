@@ -418,10 +418,34 @@ class SubscriberSettings(Strict):
     """One bare address, kept as written: the store keys subscribers by it, lower-cased, and a
     normalised spelling (an ``xn--`` domain in Unicode) would be a new key for an old reader."""
     name: str | None = None
-    topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...]
+    topics: tuple[Annotated[str, Field(pattern=TOPIC_ID, max_length=60)], ...] = ()
+    countries: tuple[str, ...] = ()
+    """ISO 3166-1 alpha-2 codes: only items placed in one of these countries."""
+    query: str | None = None
+    """A saved search (docs/queries.md) the items must also match."""
     cadence: Literal["daily", "weekly"] = "daily"
     timezone: str = "UTC"
     alerts: bool = False
+
+    @field_validator("countries")
+    @classmethod
+    def _known_countries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from syndicator.query.subscription import check_countries  # the parser's own list
+
+        return check_countries(value)
+
+    @field_validator("query")
+    @classmethod
+    def _valid_query(cls, value: str | None) -> str | None:
+        from syndicator.query.subscription import check_query  # the parser's own rules
+
+        return check_query(value) if value else None
+
+    @model_validator(mode="after")
+    def _asks_for_something(self) -> SubscriberSettings:
+        if not (self.topics or self.countries or self.query):
+            raise ValueError("give topics, countries or a query: otherwise it is every item")
+        return self
 
     @field_validator("email")
     @classmethod
@@ -492,6 +516,13 @@ class Settings(Strict):
                     f"subscribers.{n} ({sub.email}): unknown topic(s) {', '.join(unknown)}; "
                     f"known: {', '.join(sorted(topics))}"
                 )
+            if sub.query:
+                from syndicator.query.subscription import check_query  # see SubscriberSettings
+
+                try:
+                    check_query(sub.query, topics, ids)
+                except ValueError as exc:
+                    raise ValueError(f"subscribers.{n}.query ({sub.email}): {exc}") from None
         # The same mailbox spelt two ways (case, an xn-- domain) would get every message twice.
         emails = [parse_address(s.email).address.lower() for s in self.subscribers]
         repeated = sorted({e for e in emails if emails.count(e) > 1})

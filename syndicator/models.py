@@ -219,7 +219,11 @@ class StoredItem:
 
 @dataclass(frozen=True, slots=True)
 class Subscriber:
-    """A reader who wants some topics by email."""
+    """A reader who wants some items by email: of some topics, some countries, a query.
+
+    What they get is :func:`syndicator.query.subscription.wants` of these three;
+    an empty ``topics`` or ``countries`` and no ``query`` leave that part open.
+    """
 
     email: str
     topics: tuple[str, ...]
@@ -228,3 +232,7 @@ class Subscriber:
     name: str | None = None
     alerts: bool = False
     """Also send an immediate alert for each new item of their topics."""
+    countries: tuple[str, ...] = ()
+    """ISO 3166-1 alpha-2 codes, upper case: only items the tagger placed in one of them."""
+    query: str | None = None
+    """A saved search (docs/queries.md), as written; checked when it is saved."""

@@ -44,10 +44,16 @@ MAY_USE: dict[str, frozenset[str]] = {
 
 
 REGISTRIES = frozenset(
-    {"syndicator.collect.kinds", "syndicator.publish.formats", "syndicator.deliver.transports"}
+    {
+        "syndicator.collect.kinds",
+        "syndicator.publish.formats",
+        "syndicator.deliver.transports",
+        "syndicator.query.subscription",
+    }
 )
 """The configuration checks source kinds, output formats and transports against their
-registries (imported lazily, inside its validators, since the registries read settings)."""
+registries (imported lazily, inside its validators, since the registries read settings),
+and a subscriber's query and countries with the query parser's own checks."""
 
 
 def _room(path: Path) -> str:

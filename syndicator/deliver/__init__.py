@@ -53,7 +53,7 @@ from syndicator.deliver.outcomes import (
 from syndicator.deliver.render import Rendered, Renderer
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.deliver.transports import Transport, make_transport
-from syndicator.errors import DeliveryError
+from syndicator.errors import DeliveryError, QuerySyntaxError
 from syndicator.models import StoredItem, Subscriber
 from syndicator.resources import default_templates_dir
 from syndicator.store.protocol import (
@@ -63,6 +63,7 @@ from syndicator.store.protocol import (
     RecipientState,
     Storage,
 )
+from syndicator.store.search import unsent_for_subscriber
 
 __all__ = [
     "DeliveryReport",
@@ -164,6 +165,8 @@ def _subscriber(configured: SubscriberSettings) -> Subscriber:
         timezone=configured.timezone,
         name=configured.name,
         alerts=configured.alerts,
+        countries=configured.countries,
+        query=configured.query,
     )
 
 
@@ -298,7 +301,7 @@ class _Run:
             return
         # Oldest first and capped: what does not fit waits for the next digest.
         limit = self.settings.delivery.max_items_per_digest
-        items = self.store.unsent_items(state.id, subscriber.topics, "digest", limit)
+        items = self._unsent(state, "digest", limit)
         if not items:
             self.report.nothing_new += 1
             return
@@ -313,9 +316,8 @@ class _Run:
         so the first run sends a digest, not a digest plus an alert per item in it.
         """
         subscriber = state.subscriber
-        items = self.store.unsent_items(
-            state.id,
-            subscriber.topics,
+        items = self._unsent(
+            state,
             "alert",
             self.settings.delivery.max_items_per_digest,
             since=state.subscribed_at + timedelta(microseconds=1),
@@ -324,6 +326,26 @@ class _Run:
             self._reserve_and_send(state, "alert", [item])
             if subscriber.email.lower() in self.done or self.report.stopped is not None:
                 return
+
+    def _unsent(
+        self,
+        state: RecipientState,
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None = None,
+    ) -> list[StoredItem]:
+        """What the reader's topics, countries and query want and no ``kind`` carried yet.
+
+        A stored query that no longer parses (checked when saved, so only under a newer
+        grammar) stops that reader's mail, with the reason, rather than the whole run.
+        """
+        subscriber = state.subscriber
+        try:
+            return unsent_for_subscriber(self.store, state.id, subscriber, kind, limit, since)
+        except QuerySyntaxError as exc:
+            log.error("subscriber %s: saved query refused, nothing sent: %s", subscriber.email, exc)
+            self.done.add(subscriber.email.lower())
+            return []
 
     # ---- the ledger protocol ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ from syndicator.deliver.tokens import signer_for
 from syndicator.errors import SyndicatorError
 from syndicator.models import Subscriber
 from syndicator.store.protocol import Storage
+from syndicator.store.search import unsent_for_subscriber
 
 
 def find_subscriber(
@@ -40,8 +41,8 @@ def preview_digest(
 ) -> Rendered | None:
     """The digest ``email`` would get next with what is unsent now; None when nothing is."""
     subscriber, recipient_id = find_subscriber(store, settings, email)
-    items = store.unsent_items(
-        recipient_id, subscriber.topics, "digest", settings.delivery.max_items_per_digest
+    items = unsent_for_subscriber(
+        store, recipient_id, subscriber, "digest", settings.delivery.max_items_per_digest
     )
     if not items:
         return None

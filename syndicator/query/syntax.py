@@ -263,8 +263,8 @@ class _Parser:
         if not value:
             raise self.fail(position, f'"{name}:" needs a value right after the colon')
         if name == "country":
-            code = value.upper()
-            if code not in _country_codes():
+            code = country_code(value)
+            if code is None:
                 raise self.fail(
                     position, f'unknown country code "{value}" (use ISO 3166-1 alpha-2, e.g. FR)'
                 )
@@ -320,6 +320,12 @@ def _first_exclusion(node: Node) -> int:
     if isinstance(node, (All, Any)):
         return _first_exclusion(node.nodes[0])
     return node.position
+
+
+def country_code(value: str) -> str | None:
+    """``value`` as a known ISO 3166-1 alpha-2 code (upper case), or None."""
+    code = value.strip().upper()
+    return code if code in _country_codes() else None
 
 
 @cache

@@ -207,6 +207,8 @@ class Syndicator:
         timezone: str = "UTC",
         alerts: bool = False,
         name: str | None = None,
+        countries: Sequence[str] = (),
+        query: str | None = None,
         now: datetime | None = None,
     ) -> Outcome:
         """Add (or change) an operator-managed subscriber; mail starts with the next run."""
@@ -222,6 +224,8 @@ class Syndicator:
                 timezone=timezone,
                 alerts=alerts,
                 name=name,
+                countries=tuple(countries),
+                query=query,
             )
         except ops.EntryError as exc:
             raise SubscriberError(email, str(exc)) from None

@@ -5,7 +5,8 @@ operator edits config.yaml for those, and these commands refuse to touch them.
 A reader's unsubscribe is theirs: neither ``add`` nor ``import`` undoes it; only
 ``syndicator unsubscribe --undo`` does, deliberately. Everything entering here is
 checked the way the configuration is: one valid address (:mod:`syndicator.addresses`),
-topics of the taxonomy, an IANA time zone.
+topics of the taxonomy, an IANA time zone, known country codes, and a query that
+parses (its mistake shown with a caret under it).
 """
 
 from __future__ import annotations
@@ -26,10 +27,20 @@ from syndicator.addresses import AddressError, parse_address
 from syndicator.config import Settings
 from syndicator.errors import SubscriberError, SyndicatorError
 from syndicator.models import Cadence, Subscriber
+from syndicator.query.subscription import check_countries, check_query
 from syndicator.store.protocol import Dispatch, RecipientEntry, RecipientState, Storage
 
 Outcome = Literal["added", "updated", "unchanged"]
-CSV_COLUMNS = ("email", "name", "topics", "cadence", "timezone", "alerts")
+CSV_COLUMNS = (
+    "email",
+    "name",
+    "topics",
+    "countries",
+    "query",
+    "cadence",
+    "timezone",
+    "alerts",
+)
 """What ``import`` reads; other columns (an ``export``'s extra ones) are ignored."""
 FORGET_KEY = "recipient-forget-key"
 """The stored key of the hash that replaces a forgotten address."""
@@ -75,17 +86,28 @@ def make_entry(
     timezone: str = "UTC",
     alerts: bool = False,
     name: str | None = None,
+    countries: tuple[str, ...] = (),
+    query: str | None = None,
 ) -> Subscriber:
     """A validated subscriber, or :class:`EntryError` naming the field at fault."""
     address = address_key(email)
-    if not topics:
-        raise EntryError("no topics given")
+    if not (topics or countries or query):
+        raise EntryError("no topics, countries or query given")
     known = settings.taxonomy.ids
     unknown = [t for t in topics if t not in known]
     if unknown:
         raise EntryError(
             f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    try:
+        codes = check_countries(countries)
+    except ValueError as exc:
+        raise EntryError(f"countries: {exc}") from None
+    if query:
+        try:
+            check_query(query, known, [s.id for s in settings.sources])
+        except ValueError as exc:
+            raise EntryError(f"query: {exc}") from None
     if cadence not in get_args(Cadence):
         raise EntryError(f"cadence {cadence!r} is not one of {', '.join(get_args(Cadence))}")
     if cadence == "none" and not alerts:
@@ -103,6 +125,8 @@ def make_entry(
         timezone=timezone,
         name=name or None,
         alerts=alerts,
+        countries=codes,
+        query=query or None,
     )
 
 
@@ -220,6 +244,8 @@ def _row_entry(settings: Settings, row: Mapping[str, str | None]) -> Subscriber:
         timezone=cell("timezone") or "UTC",
         alerts=alerts in _TRUE,
         name=cell("name") or None,
+        countries=tuple(c for c in re.split(r"[\s;,]+", cell("countries")) if c),
+        query=cell("query") or None,
     )
 
 
@@ -245,8 +271,8 @@ def _record(state: RecipientState, sent: list[Dispatch]) -> dict[str, Any]:
         "status": state.status,
         "managed_by": state.managed_by,
         "topics": list(sub.topics),
-        "countries": list(state.countries),
-        "query": state.query,
+        "countries": list(sub.countries),
+        "query": sub.query,
         "cadence": sub.cadence,
         "alerts": sub.alerts,
         "timezone": sub.timezone,

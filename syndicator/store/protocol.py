@@ -335,6 +335,26 @@ class Storage(Protocol):
         """
         ...
 
+    def unsent_candidates(
+        self,
+        recipient_id: int | None,
+        condition: Condition,
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None = None,
+        after: tuple[datetime, int] | None = None,
+    ) -> list[StoredItem]:
+        """Items that may be for a subscription with countries or a query, and that no
+        dispatch of this kind has carried to the recipient: every unsent item meeting
+        ``condition`` (:func:`syndicator.query.subscription.condition`) and maybe others.
+
+        Oldest first, as :meth:`unsent_items`; ``after`` (first-seen time, id) continues
+        from the last item of a previous page. Only
+        :func:`syndicator.query.subscription.wants` decides which are for the reader
+        (:func:`syndicator.store.search.unsent_for` does both).
+        """
+        ...
+
     def reserve_dispatch(
         self,
         recipient_id: int,

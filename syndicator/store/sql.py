@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Select,
     and_,
     case,
     create_engine,
@@ -598,6 +599,8 @@ class SqlStore:
                 values: dict[str, Any] = {
                     "display_name": sub.name,
                     "topics": list(sub.topics),
+                    "countries": list(sub.countries),
+                    "query": sub.query,
                     "cadence": sub.cadence,
                     "timezone": sub.timezone,
                     "alerts": sub.alerts,
@@ -610,7 +613,6 @@ class SqlStore:
                             kind="email",
                             address=address,
                             status="active",
-                            countries=[],
                             consented_at=now,
                             consent_source="config",
                             subscribed_at=now,
@@ -665,6 +667,8 @@ class SqlStore:
         values: dict[str, Any] = {
             "display_name": sub.name,
             "topics": list(sub.topics),
+            "countries": list(sub.countries),
+            "query": sub.query,
             "cadence": sub.cadence,
             "timezone": sub.timezone,
             "alerts": sub.alerts,
@@ -683,7 +687,6 @@ class SqlStore:
                     insert(t.recipients).values(
                         kind="email",
                         address=address,
-                        countries=[],
                         subscribed_at=now,
                         bounces=0,
                         created_at=now,
@@ -788,18 +791,46 @@ class SqlStore:
         limit: int,
         since: datetime | None = None,
     ) -> list[StoredItem]:
-        carried = exists().where(
-            and_(
-                t.dispatch_items.c.recipient_id == recipient_id,
-                t.dispatch_items.c.kind == kind,
-                t.dispatch_items.c.item_id == t.items.c.id,
-            )
-        )
         tagged = exists().where(
             and_(t.taggings.c.item_id == t.items.c.id, t.taggings.c.topic.in_(list(topics)))
         )
-        query = select(t.items).where(tagged)
+        return self._unsent(select(t.items).where(tagged), recipient_id, kind, limit, since)
+
+    def unsent_candidates(
+        self,
+        recipient_id: int | None,
+        condition: Condition,
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None = None,
+        after: tuple[datetime, int] | None = None,
+    ) -> list[StoredItem]:
+        query = search_index.candidates(condition, self.engine.dialect.name)
+        if after is not None:
+            c = t.items.c
+            seen, item_id = after
+            query = query.where(
+                or_(c.first_seen_at > seen, and_(c.first_seen_at == seen, c.id > item_id))
+            )
+        return self._unsent(query, recipient_id, kind, limit, since)
+
+    def _unsent(
+        self,
+        query: Select[Any],
+        recipient_id: int | None,
+        kind: DeliveryKind,
+        limit: int,
+        since: datetime | None,
+    ) -> list[StoredItem]:
+        """``query`` (over ``items``) without what the ledger carried, oldest first."""
         if recipient_id is not None:
+            carried = exists().where(
+                and_(
+                    t.dispatch_items.c.recipient_id == recipient_id,
+                    t.dispatch_items.c.kind == kind,
+                    t.dispatch_items.c.item_id == t.items.c.id,
+                )
+            )
             query = query.where(~carried)
         if since is not None:
             query = query.where(t.items.c.first_seen_at >= since)
@@ -1189,6 +1220,8 @@ def _recipient(row: Row[Any]) -> RecipientState:
             timezone=row.timezone or "UTC",
             name=row.display_name,
             alerts=row.alerts,
+            countries=tuple(row.countries or ()),
+            query=row.query,
         ),
         status=row.status,
         managed_by=row.managed_by,

@@ -77,6 +77,19 @@ def test_minimal_config_gets_defaults_and_resolves_paths(tmp_path: Path) -> None
             ),
             r"subscribers\.0\.timezone.*unknown time zone 'Mars/Base'",
         ),
+        (
+            minimal(subscribers=[{"email": "a@x.org", "query": "bribery (port"}]),
+            r"subscribers\.0\.query.*\(at character 9\):\n  bribery \(port\n          \^",
+        ),
+        (
+            minimal(subscribers=[{"email": "a@x.org", "query": "topic:arson fire"}]),
+            r"subscribers\.0\.query \(a@x\.org\): unknown topic \"arson\"",
+        ),
+        (
+            minimal(subscribers=[{"email": "a@x.org", "countries": ["UA", "XX"]}]),
+            r"subscribers\.0\.countries.*unknown country code \"XX\"",
+        ),
+        (minimal(subscribers=[{"email": "a@x.org"}]), r"subscribers\.0.*topics, countries or"),
         (minimal(delivery={"transport": "smtp"}), r"transport 'smtp' needs an 'smtp' block"),
         (
             minimal(

@@ -50,6 +50,8 @@ def test_add_list_remove_and_forget(config: Path, capsys: pytest.CaptureFixture[
         "status": "active",
         "managed_by": "operator",
         "topics": ["corruption", "terrorism"],
+        "countries": [],
+        "query": None,
         "cadence": "daily",
         "alerts": True,
         "bounces": 0,
@@ -117,3 +119,66 @@ def test_import_reports_rejected_lines_and_is_idempotent(
     header = out.splitlines()[0].split(",")
     assert header[:3] == ["id", "kind", "email"]
     assert "consented_at" in header
+
+
+def test_add_with_a_query_and_countries_lists_and_exports_them(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        config,
+        capsys,
+        "add",
+        "q@example.org",
+        "--query",
+        '"money laundering" -football',
+        "--countries",
+        "ua, md",
+    )
+    assert (code, out.strip()) == (0, "q@example.org: added")
+    row = listed(config, capsys)["q@example.org"]
+    assert (row["topics"], row["countries"], row["query"]) == (
+        [],
+        ["UA", "MD"],
+        '"money laundering" -football',
+    )
+    code, out, _ = run(config, capsys, "list")
+    assert 'countries: UA MD  query: "money laundering" -football' in out
+    code, out, _ = run(config, capsys, "export", "--format", "csv")
+    assert 'UA MD,"""money laundering"" -football"' in out
+
+
+def test_add_refuses_a_bad_query_with_its_position_and_an_unknown_country(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(config, capsys, "add", "q@example.org", "--query", "bribery (port")
+    assert code == 1
+    assert "subscriber 'q@example.org': query: " in err
+    assert "(at character 9):\n  bribery (port\n          ^" in err
+    code, _, err = run(config, capsys, "add", "q@example.org", "--countries", "UA,ZZ")
+    assert code == 1
+    assert 'countries: unknown country code "ZZ"' in err
+    code, _, err = run(config, capsys, "add", "q@example.org")
+    assert code == 1
+    assert "no topics, countries or query given" in err
+    assert "q@example.org" not in listed(config, capsys)
+
+
+def test_import_reads_query_and_countries_and_rejects_a_bad_query_by_line(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "email,topics,countries,query\n"
+        'ann@example.org,,UA MD,"腐败 OR bribery"\n'
+        "bob@example.org,corruption,,-football\n"
+        "cy@example.org,,XX,\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(config, capsys, "import", str(csv_file))
+    assert code == 1
+    assert "line 2: ann@example.org: added" in out
+    assert "line 3: REJECTED bob@example.org: query: " in out
+    assert "(at character 1):\n  -football\n  ^" in out
+    assert 'line 4: REJECTED cy@example.org: countries: unknown country code "XX"' in out
+    ann = listed(config, capsys)["ann@example.org"]
+    assert (ann["countries"], ann["query"]) == (["UA", "MD"], "腐败 OR bribery")

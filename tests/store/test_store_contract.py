@@ -27,6 +27,7 @@ from syndicator.config import Settings
 from syndicator.deliver import deliver_due
 from syndicator.errors import SchemaVersionError, StorageError
 from syndicator.models import Caching, CollectResult, Item, Subscriber, TagResult
+from syndicator.query.prefilter import Contains, HasValue
 from syndicator.store import KeyUse, LeaseRecord, SqlStore, open_store, schema
 from syndicator.store.protocol import ERROR_CHARS, RecipientEntry
 from syndicator.store.schema import SCHEMA_VERSION
@@ -877,3 +878,44 @@ def test_operator_rows_are_saved_removed_and_left_alone_by_the_config(store: Sql
     assert store.recipient_states() == []
     again = store.save_recipient(entry, NOW + timedelta(days=1))
     assert (again.id, again.status, again.subscribed_at) == (saved.id, "active", NOW)
+
+
+def test_recipients_keep_their_countries_and_query_from_config_and_operator(
+    store: SqlStore,
+) -> None:
+    wanted = Subscriber("a@x.org", (), countries=("UA", "MD"), query='"money laundering"')
+    store.sync_config_recipients([wanted], NOW)
+    store.save_recipient(
+        RecipientEntry(Subscriber("b@x.org", ("corruption",), query="-x y"), "operator", "t"),
+        NOW,
+    )
+    a, b = store.recipient_states()
+    assert (a.subscriber, a.countries, a.query) == (wanted, ("UA", "MD"), '"money laundering"')
+    assert (b.subscriber.countries, b.subscriber.query) == ((), "-x y")
+    store.sync_config_recipients([Subscriber("a@x.org", (), countries=("FR",))], NOW)
+    changed = store.find_recipient("a@x.org")
+    assert changed is not None
+    assert (changed.subscriber.countries, changed.subscriber.query) == (("FR",), None)
+
+
+def test_unsent_candidates_are_oldest_first_continue_after_and_skip_the_ledger(
+    store: SqlStore,
+) -> None:
+    for n in range(4):
+        title = "Bribery case" if n != 2 else "Fraud case"
+        store.apply_collect(ok(item(f"c{n}", title)), NOW + timedelta(minutes=n))
+    tag(store, ("corruption",))
+    store.sync_config_recipients([Subscriber("a@x.org", ("corruption",))], NOW)
+    who = rid(store, "a@x.org")
+    bribery = Contains(" bribery ")
+    first = store.unsent_candidates(who, bribery, "digest", 2)
+    assert [s.item.identity for s in first] == ["c0", "c1"]
+    after = (first[-1].first_seen_at, first[-1].id)
+    rest = store.unsent_candidates(who, bribery, "digest", 10, after=after)
+    assert [s.item.identity for s in rest] == ["c3"]
+    store.reserve_dispatch(who, "digest", [first[0].id], "<c@x>", NOW)
+    left = store.unsent_candidates(who, HasValue("topic", ("corruption",)), "digest", 10)
+    assert [s.item.identity for s in left] == ["c1", "c2", "c3"]
+    assert len(store.unsent_candidates(who, bribery, "alert", 10)) == 3
+    since = store.unsent_candidates(who, bribery, "digest", 10, since=NOW + timedelta(minutes=3))
+    assert [s.item.identity for s in since] == ["c3"]
