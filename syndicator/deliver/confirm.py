@@ -29,6 +29,9 @@ from syndicator.models import Subscriber
 
 SignupMail = Literal["confirm", "already"]
 TEMPLATES = ("email/confirm.txt", "email/confirm.html")
+SIGNUP_PAGE = "email/signup_page.html"
+"""The pages ``syndicator serve`` answers a sign-up and a confirmation link with
+(:mod:`syndicator.web.signup`); named here so ``syndicator check`` loads it without the web app."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from aiohttp import web
 
 from syndicator.addresses import AddressError, parse_address
 from syndicator.config import Settings
-from syndicator.deliver.confirm import SignupMailer
+from syndicator.deliver.confirm import SIGNUP_PAGE, SignupMailer
 from syndicator.deliver.render import Rendered, unsubscribe_url
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import CONFIRM
@@ -53,7 +53,7 @@ from syndicator.web.guard import discard_body, read_form
 from syndicator.web.limits import RateLimit
 from syndicator.web.unsubscribe import SIGNER, STORE
 
-PAGE = "email/signup_page.html"
+PAGE = SIGNUP_PAGE
 CONFIRM_PATH = f"{SIGNUP_PATH}/confirm"
 HONEYPOT = "website"
 EXPIRY_EVERY = timedelta(hours=1)

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from syndicator.config import Settings
 from syndicator.models import Subscriber
 from syndicator.store import SqlStore, open_store
-from syndicator.store.protocol import RecipientState
+from syndicator.store.protocol import RecipientEntry, RecipientState
 from syndicator.web import make_app
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -277,3 +277,23 @@ async def test_signup_disabled_answers_nothing(
         status, _ = await sign_up(client, UNKNOWN)
         assert status in (404, 405)
     assert row(db_url, UNKNOWN) is None
+
+
+async def test_serve_deletes_sign_ups_whose_link_expired(
+    tmp_path: Path, db_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNDICATOR_SIGNING_KEY", "signup-test-key")
+    store: SqlStore = open_store(db_url)
+    try:
+        stale = RecipientEntry(Subscriber(UNKNOWN, ("corruption",)), "self", "sign-up page x")
+        fresh = RecipientEntry(Subscriber("carl@example.org", ("corruption",)), "self", "p")
+        store.save_pending(stale, NOW - timedelta(days=7, seconds=1))
+        store.save_pending(fresh, NOW - timedelta(days=6))
+    finally:
+        store.close()
+    async for client in client_for(settings_for(tmp_path), db_url, clock):
+        assert (await client.get("/site/signup/confirm")).status == 400  # the app is up
+    assert row(db_url, UNKNOWN) is None
+    kept = row(db_url, "carl@example.org")
+    assert kept is not None
+    assert kept.status == "pending"
