@@ -477,6 +477,19 @@ class ScheduleSettings(Strict):
     misfire_grace_seconds: Annotated[int, Field(ge=1)] = 600
 
 
+class SignupSettings(Strict):
+    """The sign-up form on the published pages, answered by ``syndicator serve``."""
+
+    enabled: bool = True
+    """Put the form on the index and topic pages and accept sign-ups (double opt-in)."""
+    pending_days: Annotated[int, Field(ge=1, le=90)] = 7
+    """How long a confirmation link works; an unconfirmed sign-up is deleted after it."""
+    max_per_ip_per_hour: Annotated[int, Field(ge=1)] = 10
+    """Sign-ups one client address may send per hour (per ``serve`` process, in memory)."""
+    max_mails_per_address_per_day: Annotated[int, Field(ge=1)] = 3
+    """Confirmation or reminder mails one address may be sent per day (idem)."""
+
+
 class Settings(Strict):
     """The whole configuration file."""
 
@@ -491,6 +504,7 @@ class Settings(Strict):
     delivery: DeliverySettings = DeliverySettings()
     subscribers: tuple[SubscriberSettings, ...] = ()
     schedule: ScheduleSettings = ScheduleSettings()
+    signup: SignupSettings = SignupSettings()
     templates_dir: Path | None = None
     """A folder with customised copies of ``templates/pages`` and ``templates/email``."""
     config_path: Path | None = Field(default=None, exclude=True)

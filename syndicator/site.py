@@ -17,6 +17,9 @@ ALL = "all"
 """File stem of the outputs carrying every topic (``all.rss``, ``all.atom``, ...)."""
 INDEX_PAGE = "index.html"
 OPML_FILE = "feeds.opml"
+SIGNUP_PATH = "signup"
+"""Where the pages' sign-up form posts, under ``base_url`` (answered by ``syndicator serve``);
+the confirmation link opens ``signup/confirm``. No file of the folder has this name."""
 
 RESERVED_TOPIC_IDS = frozenset(
     {ALL, ITEMS_DIR, *(name.rsplit(".", 1)[0] for name in (INDEX_PAGE, OPML_FILE))}

@@ -6,7 +6,9 @@ email travels in the token (so the endpoint needs no lookup table and old links
 keep working) and the purpose is signed with it (so a token minted for one use
 can never be replayed for another). Tokens do not expire: an unsubscribe link
 in a two-year-old message must still work (RFC 8058 and the big mailbox
-providers expect that).
+providers expect that). A sign-up confirmation link must not work for ever, so
+:meth:`TokenSigner.sign_until` signs the expiry time into the purpose
+(``confirm@<unix seconds>``): it cannot be changed without breaking the MAC.
 
 The current key comes from the environment variable named by
 ``delivery.signing_key_env``; when unset, a random key is generated once and
@@ -27,11 +29,14 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from syndicator.config import DeliverySettings
 from syndicator.store.protocol import Storage
 
 UNSUBSCRIBE = "unsubscribe"
+CONFIRM = "confirm"
+"""A sign-up confirmation link (expiring: :meth:`TokenSigner.sign_until`)."""
 SECRET_NAME = "unsubscribe-key"  # noqa: S105 - the name of the stored key, not a key
 _VERSION = "v1"
 
@@ -98,6 +103,26 @@ class TokenSigner:
         except (UnicodeDecodeError, ValueError):
             return None
         if version != _VERSION or got_purpose != purpose or not email:
+            return None
+        return email
+
+    def sign_until(self, email: str, purpose: str, expires: datetime) -> str:
+        """A token for ``purpose`` that :meth:`verify_until` refuses from ``expires`` on."""
+        return self.sign(email, f"{purpose}@{int(expires.timestamp())}")
+
+    def verify_until(self, token: str, purpose: str, now: datetime) -> str | None:
+        """The email of a genuine, unexpired token for ``purpose``; None otherwise."""
+        head = token.strip().partition(".")[0]
+        try:
+            _, signed_purpose, _ = _b64decode(head).decode("utf-8").split(":", 2)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        name, at, expiry = signed_purpose.partition("@")
+        if name != purpose or not at or not expiry.isdigit():
+            return None
+        # verify() checks the MAC over the whole payload, expiry included.
+        email = self.verify(token, signed_purpose)
+        if email is None or now.timestamp() >= int(expiry):
             return None
         return email
 

@@ -45,7 +45,7 @@ from syndicator.publish.opml import opml_bytes
 from syndicator.publish.pages import Site, render_index, render_item, render_topic
 from syndicator.publish.templates import page_environment
 from syndicator.resources import default_templates_dir
-from syndicator.site import INDEX_PAGE, ITEMS_DIR, OPML_FILE, item_page
+from syndicator.site import INDEX_PAGE, ITEMS_DIR, OPML_FILE, SIGNUP_PATH, item_page
 from syndicator.store.protocol import Storage
 
 __all__ = ["PublishReport", "default_templates_dir", "publish", "render_outputs"]
@@ -163,6 +163,8 @@ def _site(settings: Settings) -> Site:
         language=settings.publish.language,
         base_url=settings.base_url_text,
         opml=OPML_FILE if "opml" in settings.publish.formats else None,
+        signup_url=f"{settings.base_url_text}{SIGNUP_PATH}" if settings.signup.enabled else None,
+        signup_topics=tuple((t.id, t.title) for t in settings.taxonomy.topics),
     )
 
 

@@ -34,6 +34,10 @@ class Site:
     base_url: str
     opml: str | None
     """File name of the OPML list, when it is published."""
+    signup_url: str | None = None
+    """Where the sign-up form posts (``{base_url}signup``); None: no form (``signup.enabled``)."""
+    signup_topics: tuple[tuple[str, str], ...] = ()
+    """(id, title) of every topic, for the form's check boxes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ def _folder_finding(key: str, folder: Path) -> Finding:
 
 def _templates(templates_dir: Path | None) -> Finding:
     """Every template a run loads is there and parses (as publish and deliver load them)."""
+    from syndicator.deliver.confirm import SIGNUP_PAGE, TEMPLATES
     from syndicator.deliver.render import KINDS, UNSUBSCRIBE_PAGE
     from syndicator.deliver.templates import load_template, make_environment
     from syndicator.publish.templates import page_environment
@@ -193,7 +194,7 @@ def _templates(templates_dir: Path | None) -> Finding:
                 return Finding(key, False, f"{exc.filename or name}:{exc.lineno}: {exc.message}")
         email = make_environment(root)
         messages = [f"email/{k}.{ext}" for k in KINDS for ext in ("txt", "html")]
-        for name in [*messages, UNSUBSCRIBE_PAGE]:
+        for name in [*messages, UNSUBSCRIBE_PAGE, *TEMPLATES, SIGNUP_PAGE]:
             load_template(email, name)
     except SyndicatorError as exc:
         return Finding(key, False, str(exc))

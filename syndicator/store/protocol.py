@@ -287,6 +287,27 @@ class Storage(Protocol):
         """
         ...
 
+    def save_pending(self, entry: RecipientEntry, now: datetime) -> RecipientState:
+        """Record a sign-up: create or update the row as ``pending``, self-managed, with
+        the consent (``now``, ``entry.consent_source``) and no confirmation yet.
+
+        Nothing is ever sent to a pending row. An earlier unsubscribe stays recorded
+        until the reader confirms. The caller decides whether it may
+        (:mod:`syndicator.service.signup`).
+        """
+        ...
+
+    def confirm_pending(self, address: str, now: datetime) -> RecipientState | None:
+        """The reader confirmed: a ``pending`` row becomes ``active`` (confirmed and
+        subscribed now, earlier unsubscribe and bounces cleared); None when the address
+        has no pending row (already confirmed, expired, or never signed up)."""
+        ...
+
+    def expire_pending(self, before: datetime, now: datetime) -> int:
+        """End the sign-ups left unconfirmed since before ``before``: a row that had
+        unsubscribed goes back to ``unsubscribed``, any other is deleted. How many."""
+        ...
+
     def remove_recipient(self, address: str, now: datetime) -> bool:
         """Stop mail to a recipient for the operator (``removed``), keeping its history."""
         ...

@@ -700,6 +700,82 @@ class SqlStore:
             ).one()
         return _recipient(row)
 
+    def save_pending(self, entry: RecipientEntry, now: datetime) -> RecipientState:
+        r = t.recipients.c
+        sub = entry.subscriber
+        address = sub.email.lower()
+        values: dict[str, Any] = {
+            "display_name": sub.name,
+            "topics": list(sub.topics),
+            "cadence": sub.cadence,
+            "timezone": sub.timezone,
+            "alerts": sub.alerts,
+            "managed_by": "self",
+            "status": "pending",
+            "consented_at": now,
+            "consent_source": entry.consent_source,
+            "confirmed_at": None,
+            "updated_at": now,
+        }
+        with self._tx() as conn:
+            found = conn.execute(
+                select(r.id).where(r.kind == "email", r.address == address)
+            ).scalar()
+            if found is None:
+                conn.execute(
+                    insert(t.recipients).values(
+                        kind="email",
+                        address=address,
+                        countries=[],
+                        subscribed_at=now,
+                        bounces=0,
+                        created_at=now,
+                        **values,
+                    )
+                )
+            else:
+                conn.execute(update(t.recipients).where(r.id == found).values(**values))
+            row = conn.execute(
+                select(t.recipients).where(r.kind == "email", r.address == address)
+            ).one()
+        return _recipient(row)
+
+    def confirm_pending(self, address: str, now: datetime) -> RecipientState | None:
+        r = t.recipients.c
+        where = and_(r.kind == "email", r.address == address.lower())
+        with self._tx() as conn:
+            changed = conn.execute(
+                update(t.recipients)
+                .where(where, r.status == "pending")
+                .values(
+                    status="active",
+                    confirmed_at=now,
+                    subscribed_at=now,
+                    unsubscribed_at=None,
+                    bounces=0,
+                    bounced_at=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            row = conn.execute(select(t.recipients).where(where)).first() if changed else None
+        return _recipient(row) if row is not None else None
+
+    def expire_pending(self, before: datetime, now: datetime) -> int:
+        r = t.recipients.c
+        stale = and_(r.status == "pending", r.consented_at < before)
+        with self._tx() as conn:
+            back = conn.execute(
+                update(t.recipients)
+                .where(stale, r.unsubscribed_at.is_not(None))
+                .values(status="unsubscribed", updated_at=now)
+            ).rowcount
+            # A sign-up that never confirmed was never sent anything: no ledger row holds it.
+            held = select(t.dispatches.c.recipient_id).scalar_subquery()
+            gone = conn.execute(
+                delete(t.recipients).where(stale, r.unsubscribed_at.is_(None), r.id.not_in(held))
+            ).rowcount
+        return int(back) + int(gone)
+
     def remove_recipient(self, address: str, now: datetime) -> bool:
         r = t.recipients.c
         with self._tx() as conn:

@@ -1,4 +1,5 @@
-"""The public web application behind ``syndicator serve``: the output folder and unsubscribe.
+"""The public web application behind ``syndicator serve``: the output folder, unsubscribe
+and sign-up (:mod:`syndicator.web.signup`, at ``{base_url}signup``).
 
 Both are mounted where the public URLs say they are, so a plain pass-through proxy (or
 no proxy at all) needs no path rewriting: with ``base_url:
@@ -30,6 +31,7 @@ from syndicator.config import Settings
 from syndicator.service.app import open_database, utc_now
 from syndicator.store.protocol import Storage
 from syndicator.web.guard import guarded_application
+from syndicator.web.signup import add_signup_routes
 from syndicator.web.static import add_static_routes
 from syndicator.web.unsubscribe import add_unsubscribe_routes
 
@@ -95,6 +97,8 @@ def make_app(
         clock=clock,
         process=process,
     )
+    if settings.signup.enabled:
+        add_signup_routes(app, settings, site_path=where.site, preview=preview, clock=clock)
     add_static_routes(app, settings.publish.output_dir, where.site, preview_of=where.preview_of)
     if where.site != "/":
 

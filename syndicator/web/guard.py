@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 
 MAX_BODY_BYTES = 8 * 1024
 """A one-click POST body is ``List-Unsubscribe=One-Click`` (26 bytes); a confirmation form
@@ -115,14 +116,23 @@ async def form_text(request: web.Request, name: str) -> str:
 
     415 for a body that is not a form; 400 for a form that cannot be parsed.
     """
+    value = (await read_form(request)).get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The whole form in the body, within the bound (empty when there is no body).
+
+    415 for a body that is not a form; 400 for a form that cannot be parsed.
+    """
     if request.body_exists and request.content_type not in FORM_TYPES:
         raise web.HTTPUnsupportedMediaType(text=f"Send {' or '.join(sorted(FORM_TYPES))}.\n")
     try:
-        form = await request.post()
+        return await request.post()
     except _MALFORMED_FORM as exc:
         raise web.HTTPBadRequest(text="Malformed form body.\n") from exc
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 class _OneLineServerLog(logging.Filter):

@@ -43,10 +43,11 @@ PREVIEW_CACHE = "no-cache"
 """A preview is looked at while republishing: always revalidate (a 304 costs nothing)."""
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-"""The shipped pages need one inline ``<style>`` block and nothing else: no script runs,
-nothing is framed, no form is sent. Images and style sheets from the same folder stay
+"""The shipped pages need one inline ``<style>`` block and their sign-up form, posted to
+this same server (``{base_url}signup``): no script runs, nothing is framed, no form goes
+to another site. Images and style sheets from the same folder stay
 allowed for customised templates."""
 OTHER_POLICY = "default-src 'none'; sandbox"
 """Feeds and OPML are data: a browser that renders one (an XML view, an XSLT) runs nothing."""

@@ -19,6 +19,7 @@ from syndicator.config import (
     PublishSettings,
     ScheduleSettings,
     Settings,
+    SignupSettings,
     SmtpSettings,
     SubscriberSettings,
     TaxonomySettings,
@@ -161,6 +162,8 @@ MODELS: list[type[BaseModel]] = [
     SmtpSettings,
     SubscriberSettings,
     ScheduleSettings,
+    SignupSettings,
+    SignupSettings,
 ]
 
 

@@ -114,3 +114,34 @@ def test_characters_outside_the_alphabet_are_not_skipped() -> None:
     assert signer.verify(f"{head}.{mac}") == "ann@example.org"
     assert signer.verify(f"{head}!.{mac}") is None
     assert signer.verify(f"{head}.{mac[:4]}*{mac[4:]}") is None
+
+
+# ---------------------------------------------------------------------------- expiring
+
+
+def test_an_expiring_token_works_until_its_time_and_never_after() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    signer = TokenSigner("key")
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    token = signer.sign_until("ann@example.org", "confirm", now + timedelta(days=7))
+    assert signer.verify_until(token, "confirm", now) == "ann@example.org"
+    assert signer.verify_until(token, "confirm", now + timedelta(days=7, seconds=-1))
+    assert signer.verify_until(token, "confirm", now + timedelta(days=7)) is None
+    assert signer.verify_until(token, "unsubscribe", now) is None  # another purpose
+    assert signer.verify(token) is None  # not an unsubscribe token
+    assert TokenSigner("other").verify_until(token, "confirm", now) is None
+
+
+def test_a_moved_expiry_breaks_the_token() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    signer = TokenSigner("key")
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    token = signer.sign_until("ann@example.org", "confirm", now)
+    _head, _, mac = token.partition(".")
+    later = int((now + timedelta(days=365)).timestamp())
+    forged = base64.urlsafe_b64encode(f"v1:confirm@{later}:ann@example.org".encode())
+    assert signer.verify_until(f"{forged.rstrip(b'=').decode()}.{mac}", "confirm", now) is None
+    for junk in ["", ".", "abc.def", token + "x"]:
+        assert signer.verify_until(junk, "confirm", now) is None

@@ -24,7 +24,15 @@ from tests.publish.builders import BASE_URL, sample_items
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("SYNDICATOR_UPDATE_GOLDEN") == "1"
-SITE = Site("Syndicator", "Press releases.", "en", BASE_URL, "feeds.opml")
+SITE = Site(
+    "Syndicator",
+    "Press releases.",
+    "en",
+    BASE_URL,
+    "feeds.opml",
+    signup_url=f"{BASE_URL}signup",
+    signup_topics=(("corruption", "Corruption"), ("terrorism", "Terrorism")),
+)
 
 
 def corruption(settings: Settings) -> Channel:

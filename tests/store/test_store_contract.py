@@ -919,3 +919,72 @@ def test_unsent_candidates_are_oldest_first_continue_after_and_skip_the_ledger(
     assert len(store.unsent_candidates(who, bribery, "alert", 10)) == 3
     since = store.unsent_candidates(who, bribery, "digest", 10, since=NOW + timedelta(minutes=3))
     assert [s.item.identity for s in since] == ["c3"]
+
+
+def test_a_sign_up_is_pending_until_confirmed_and_expires_unconfirmed(
+    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 (sign-up): pending rows get nothing; confirming activates; expiry deletes."""
+    monkeypatch.setenv("SYNDICATOR_SIGNING_KEY", "test-key")
+    settings = Settings.model_validate(
+        {
+            "base_url": "https://news.example.org/",
+            "taxonomy": {"topics": [{"id": "corruption", "title": "Corruption"}]},
+            "delivery": {"outbox_dir": str(tmp_path / "out"), "sender": "n@example.org"},
+        }
+    )
+    entry = RecipientEntry(
+        Subscriber("c@x.org", ("corruption",), cadence="weekly", alerts=True),
+        "self",
+        "sign-up page corruption.html",
+    )
+    pending = store.save_pending(entry, NOW)
+    assert (pending.status, pending.managed_by, pending.consent_source) == (
+        "pending",
+        "self",
+        "sign-up page corruption.html",
+    )
+    assert (pending.consented_at, pending.confirmed_at) == (NOW, None)
+    store.apply_collect(ok(item("1")), NOW)
+    tag(store, ("corruption",))
+    report = deliver_due(store, settings, NOW + timedelta(days=8))
+    assert (report.sent, report.skipped) == ([], 1)  # nothing ever goes to a pending address
+    later = NOW + timedelta(hours=1)
+    confirmed = store.confirm_pending("C@x.org", later)
+    assert confirmed is not None
+    assert (confirmed.status, confirmed.confirmed_at, confirmed.consented_at) == (
+        "active",
+        later,
+        NOW,
+    )
+    assert confirmed.subscriber.cadence == "weekly"
+    assert confirmed.subscriber.alerts
+    assert store.confirm_pending("c@x.org", later) is None  # once only
+    assert store.expire_pending(NOW + timedelta(days=30), later) == 0  # active rows stay
+
+    store.save_pending(RecipientEntry(Subscriber("d@x.org", ("terrorism",)), "self", "p"), NOW)
+    assert store.expire_pending(NOW, later) == 0  # not older than the cut-off
+    assert store.expire_pending(NOW + timedelta(seconds=1), later) == 1
+    assert store.find_recipient("d@x.org") is None
+    assert store.confirm_pending("d@x.org", later) is None
+
+
+def test_an_unconfirmed_return_after_unsubscribing_stays_unsubscribed(store: SqlStore) -> None:
+    store.sync_config_recipients([Subscriber("e@x.org", ("corruption",))], NOW)
+    store.sync_config_recipients([], NOW)
+    operator = RecipientEntry(Subscriber("e@x.org", ("corruption",)), "operator", "o")
+    store.save_recipient(operator, NOW)
+    assert store.unsubscribe("e@x.org", NOW)
+    entry = RecipientEntry(Subscriber("e@x.org", ("terrorism",)), "self", "sign-up page index.html")
+    assert store.save_pending(entry, NOW).status == "pending"
+    assert store.expire_pending(NOW + timedelta(days=8), NOW + timedelta(days=8)) == 1
+    row = store.find_recipient("e@x.org")
+    assert row is not None
+    assert row.status == "unsubscribed"
+    assert row.unsubscribed_at == NOW
+    store.save_pending(entry, NOW + timedelta(days=9))
+    back = store.confirm_pending("e@x.org", NOW + timedelta(days=9))
+    assert back is not None
+    assert back.status == "active"
+    assert back.unsubscribed_at is None
+    assert back.subscriber.topics == ("terrorism",)

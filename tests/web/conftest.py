@@ -160,9 +160,9 @@ class Server:
 
 
 @contextmanager
-def serve_command(site: Site, *extra: str) -> Iterator[Server]:
+def serve_command(site: Site, *extra: str, port: int | None = None) -> Iterator[Server]:
     """Run ``syndicator serve`` over ``site`` until the generator is closed; no trace allowed."""
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [*CLI, "--config", str(site.config), "serve", "--port", str(port), *extra],
         cwd=site.root,
