@@ -260,6 +260,7 @@ def cmd_subscribers_list(args: argparse.Namespace) -> int:
             "query": r.subscriber.query,
             "cadence": r.subscriber.cadence,
             "alerts": r.subscriber.alerts,
+            "language": r.subscriber.language,
             "bounces": r.bounces,
         }
         for r in rows
@@ -276,6 +277,7 @@ def cmd_subscribers_list(args: argparse.Namespace) -> int:
             f"{row['cadence']}{alerts}{bounces}  {' '.join(row['topics'])}"
             + (f"  countries: {' '.join(row['countries'])}" if row["countries"] else "")
             + (f"  query: {row['query']}" if row["query"] else "")
+            + (f"  language: {row['language']}" if row["language"] else "")
         )
     print(f"{len(listed)} subscriber(s)")
     return 0
@@ -297,6 +299,7 @@ def cmd_subscribers_add(args: argparse.Namespace) -> int:
             name=args.name,
             countries=_listed(args.countries),
             query=args.query,
+            language=args.language,
         )
     print(f"{args.email}: {outcome}")
     return 0
@@ -542,6 +545,9 @@ def _subscribers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     add.add_argument("--alerts", action="store_true", help="also an alert per new item")
     add.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Vienna")
     add.add_argument("--name")
+    add.add_argument(
+        "--language", help="of their messages: en, fr, es or ru (default: delivery.language)"
+    )
     add.set_defaults(handler=cmd_subscribers_add)
     remove = action.add_parser("remove", help="stop mail to a subscriber, keeping history")
     remove.add_argument("email")

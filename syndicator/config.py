@@ -34,6 +34,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syndicator.addresses import Mailbox, parse_address
 from syndicator.errors import ConfigError
+from syndicator.i18n import check_language
 from syndicator.site import RESERVED_TOPIC_IDS
 from syndicator.text import safe_url
 
@@ -341,6 +342,14 @@ class DeliverySettings(Strict):
     """Base URL of the unsubscribe endpoint; ``{base_url}unsubscribe`` when absent."""
     unsubscribe_mailto: str | None = None
     """An address that takes unsubscribe requests by mail (``mailto:`` optional)."""
+    language: str = "en"
+    """The language of digests, alerts and the unsubscribe page for subscribers who have
+    none of their own: one of :data:`syndicator.i18n.LANGUAGES`."""
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        return check_language(value)
 
     @field_validator("sender", "reply_to")
     @classmethod
@@ -426,6 +435,13 @@ class SubscriberSettings(Strict):
     cadence: Literal["daily", "weekly"] = "daily"
     timezone: str = "UTC"
     alerts: bool = False
+    language: str | None = None
+    """The language of their messages; ``delivery.language`` when absent."""
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str | None) -> str | None:
+        return check_language(value) if value is not None else None
 
     @field_validator("countries")
     @classmethod

@@ -236,3 +236,6 @@ class Subscriber:
     """ISO 3166-1 alpha-2 codes, upper case: only items the tagger placed in one of them."""
     query: str | None = None
     """A saved search (docs/queries.md), as written; checked when it is saved."""
+    language: str | None = None
+    """The language of their messages (:data:`syndicator.i18n.LANGUAGES`);
+    ``delivery.language`` when absent."""

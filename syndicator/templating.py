@@ -5,7 +5,8 @@ default and both use ``StrictUndefined`` (a misspelt variable is an error, not a
 silently empty line on a page or in an inbox). They differ only in what they
 pass here: pages escape every template, email leaves its ``.txt`` templates
 unescaped (``&amp;`` in a plain-text part is a bug, not a defence), and pages add
-their date filter.
+their date filter. Both get ``_()`` and ``ngettext()`` translating into the render
+context's ``language`` (:mod:`syndicator.i18n`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from syndicator import i18n
 
 
 def make_environment(
@@ -42,4 +45,5 @@ def make_environment(
         lstrip_blocks=True,
     )
     env.filters.update(filters or {})
+    i18n.install(env)
     return env

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "syndicator"
 SHARED = frozenset(
     {
         "__version__", "addresses", "atomic", "config", "errors", "jsonl", "models",
-        "resources", "site", "teaser", "text", "written_dates", "templating",
+        "resources", "site", "teaser", "text", "written_dates", "templating", "i18n",
     }
 )
 """Leaf modules any room may use: records, settings, errors and small pure helpers."""

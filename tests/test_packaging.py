@@ -74,6 +74,12 @@ def test_built_wheel_runs_a_full_cycle_from_another_folder(tmp_path: Path) -> No
     assert shipped <= names
     assert "syndicator/templates/pages/index.html" in shipped
     assert "syndicator/tagging/default_taxonomy.yaml" in names
+    catalogues = {
+        f"syndicator/{p.relative_to(REPO / 'syndicator').as_posix()}"
+        for p in (REPO / "syndicator" / "locale").rglob("*.mo")
+    }
+    assert "syndicator/locale/fr/LC_MESSAGES/syndicator.mo" in catalogues
+    assert catalogues <= names  # without them every reader would get English
 
     # The shipped configuration with its sample releases, offline (folder sources only).
     project = tmp_path / "project"

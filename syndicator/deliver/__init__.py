@@ -167,6 +167,7 @@ def _subscriber(configured: SubscriberSettings) -> Subscriber:
         alerts=configured.alerts,
         countries=configured.countries,
         query=configured.query,
+        language=configured.language,
     )
 
 

@@ -29,14 +29,43 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from syndicator import site, text
+from syndicator import i18n, site, text
 from syndicator.addresses import Mailbox, parse_address
 from syndicator.config import Settings
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner
+from syndicator.i18n import N_, Nn_
 from syndicator.models import StoredItem, Subscriber
 from syndicator.store.protocol import DeliveryKind
 from syndicator.teaser import teaser
+
+_KIND_LABELS = {
+    "daily": N_("daily digest"),
+    "weekly": N_("weekly digest"),
+    "alert": N_("alert"),
+}
+"""What the footer calls the message: "You receive this daily digest because ..."."""
+_HEADINGS = {
+    "daily": N_("Your daily digest, %(date)s"),
+    "weekly": N_("Your weekly digest, %(date)s"),
+}
+_SUBJECTS = {
+    "daily": Nn_(
+        "%(site)s daily digest, %(date)s: %(count)d new item",
+        "%(site)s daily digest, %(date)s: %(count)d new items",
+    ),
+    "weekly": Nn_(
+        "%(site)s weekly digest, %(date)s: %(count)d new item",
+        "%(site)s weekly digest, %(date)s: %(count)d new items",
+    ),
+}
+"""One whole sentence per cadence, so a language can agree its words with the cadence."""
+_INTRO = Nn_(
+    "%(count)d new item on your topics since your last digest.",
+    "%(count)d new items on your topics since your last digest.",
+)
+_NEW_ITEM = N_("New item")
+_UNTITLED = N_("(untitled)")
 
 EXCERPT_CHARS = 400
 SUBJECT_CHARS = 180
@@ -98,8 +127,8 @@ def _teaser(summary: str, content: str) -> str:
     return teaser(_visible_text(summary), _visible_text(content), EXCERPT_CHARS)
 
 
-def display_date(item: StoredItem, zone: ZoneInfo) -> str:
-    """The item's date as the subscriber reads it, in their time zone.
+def display_date(item: StoredItem, zone: ZoneInfo, language: str = i18n.SOURCE_LANGUAGE) -> str:
+    """The item's date as the subscriber reads it, in their time zone and language.
 
     A publisher date of exactly midnight UTC almost always means "a date, no
     time"; converting it would move a 28 November release to 27 November for
@@ -110,9 +139,8 @@ def display_date(item: StoredItem, zone: ZoneInfo) -> str:
     if published is not None and when == published:
         utc = published.astimezone(UTC)
         if (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0):
-            return f"{utc.day} {utc:%b %Y}"
-    local = when.astimezone(zone)
-    return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".rstrip()
+            return i18n.short_date(utc.date(), language)
+    return i18n.short_date_time(when.astimezone(zone), language)
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
@@ -222,30 +250,34 @@ class Renderer:
         if kind == "alert" and len(items) != 1:
             raise ValueError("an alert carries exactly one item")
         zone = ZoneInfo(subscriber.timezone)
-        local_date = date.astimezone(zone)
+        local_day = date.astimezone(zone).date()
+        language = self.language_of(subscriber)
+        gettext = i18n.gettext_for(language)
+        ngettext = i18n.ngettext_for(language)
         unsubscribe = unsubscribe_url(self.settings, self.signer.sign(subscriber.email))
-        context = self._common_context(kind, subscriber, unsubscribe)
+        context = self._common_context(kind, subscriber, unsubscribe, language)
         if kind == "digest":
-            groups = self._groups(subscriber, items, zone)
+            groups = self._groups(subscriber, items, zone, language)
             count = sum(len(g.items) for g in groups)
-            cadence = subscriber.cadence
-            noun = "item" if count == 1 else "items"
-            heading = f"Your {cadence} digest, {local_date.day} {local_date:%B %Y}"
-            subject = (
-                f"{self.settings.publish.title} {cadence} digest, "
-                f"{local_date.day} {local_date:%b %Y}: {count} new {noun}"
-            )
+            cadence = subscriber.cadence if subscriber.cadence in _SUBJECTS else "daily"
+            singular, plural = _SUBJECTS[cadence]
+            subject = ngettext(singular, plural, count) % {
+                "site": self.settings.publish.title,
+                "date": i18n.short_date(local_day, language),
+                "count": count,
+            }
             context |= {
-                "heading": heading,
-                "intro": f"{count} new {noun} on your topics since your last digest.",
+                "heading": gettext(_HEADINGS[cadence])
+                % {"date": i18n.long_date(local_day, language)},
+                "intro": ngettext(*_INTRO, count) % {"count": count},
                 "groups": groups,
             }
         else:
             (stored,) = items
             # Tags may have changed since the alert was reserved: fall back to all its topics.
             topics = self._subscribed_topics(subscriber, stored) or list(stored.topics)
-            titles = [self._topic_titles.get(t, t) for t in topics] or ["New item"]
-            view = self._view(stored, zone, also=())
+            titles = [self._topic_titles.get(t, t) for t in topics] or [gettext(_NEW_ITEM)]
+            view = self._view(stored, zone, (), language)
             # From the stored title, not the body's view of it: the header rule sees it all.
             title = text.header_value(stored.item.title) or view.title
             subject = f"[{self.settings.publish.title}] {', '.join(titles)}: {title}"
@@ -267,12 +299,18 @@ class Renderer:
 
     # ---- context -----------------------------------------------------------------------
 
+    def language_of(self, subscriber: Subscriber) -> str:
+        """The subscriber's language, else ``delivery.language``, else English."""
+        return i18n.pick(subscriber.language, self.settings.delivery.language)
+
     def _common_context(
-        self, kind: DeliveryKind, subscriber: Subscriber, unsubscribe: str
+        self, kind: DeliveryKind, subscriber: Subscriber, unsubscribe: str, language: str
     ) -> dict[str, object]:
+        label = _KIND_LABELS.get(subscriber.cadence if kind == "digest" else "alert")
         return {
+            "language": language,
             "kind": kind,
-            "kind_label": f"{subscriber.cadence} digest" if kind == "digest" else "alert",
+            "kind_label": i18n.gettext_for(language)(label) if label else kind,
             "cadence": subscriber.cadence,
             "site_title": self.settings.publish.title,
             "site_url": self.settings.base_url_text,
@@ -288,15 +326,17 @@ class Renderer:
         ranked = sorted(stored.taggings, key=lambda t: (-t.score, t.topic))
         return [t.topic for t in ranked if t.topic in wanted]
 
-    def _view(self, stored: StoredItem, zone: ZoneInfo, also: Sequence[str]) -> ItemView:
+    def _view(
+        self, stored: StoredItem, zone: ZoneInfo, also: Sequence[str], language: str
+    ) -> ItemView:
         item = stored.item
         return ItemView(
             id=stored.id,
-            title=text.one_line(item.title, 300) or "(untitled)",
+            title=text.one_line(item.title, 300) or i18n.gettext_for(language)(_UNTITLED),
             link=text.safe_url(item.link)
             or self._page_url(site.item_page(item.source_id, item.identity)),
             source=self._source_titles.get(item.source_id, item.source_id),
-            date=display_date(stored, zone),
+            date=display_date(stored, zone, language),
             summary=_teaser(item.summary, item.content),
             also=tuple(self._topic_titles.get(t, t) for t in also),
         )
@@ -305,7 +345,7 @@ class Renderer:
         return None if self._pages_url is None else self._pages_url + page
 
     def _groups(
-        self, subscriber: Subscriber, items: Sequence[StoredItem], zone: ZoneInfo
+        self, subscriber: Subscriber, items: Sequence[StoredItem], zone: ZoneInfo, language: str
     ) -> list[TopicGroup]:
         """Items grouped by topic, in taxonomy order, newest first within a topic.
 
@@ -329,7 +369,7 @@ class Renderer:
                     id=topic,
                     title=self._topic_titles.get(topic, topic),
                     link=self._page_url(site.topic_page(topic)) if topic in order else None,
-                    items=tuple(self._view(s, zone, also) for s, also in entries),
+                    items=tuple(self._view(s, zone, also, language) for s, also in entries),
                 )
             )
         return groups

@@ -209,6 +209,7 @@ class Syndicator:
         name: str | None = None,
         countries: Sequence[str] = (),
         query: str | None = None,
+        language: str | None = None,
         now: datetime | None = None,
     ) -> Outcome:
         """Add (or change) an operator-managed subscriber; mail starts with the next run."""
@@ -226,6 +227,7 @@ class Syndicator:
                 name=name,
                 countries=tuple(countries),
                 query=query,
+                language=language,
             )
         except ops.EntryError as exc:
             raise SubscriberError(email, str(exc)) from None

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from syndicator.addresses import AddressError, parse_address
 from syndicator.config import Settings
 from syndicator.errors import SubscriberError, SyndicatorError
+from syndicator.i18n import check_language
 from syndicator.models import Cadence, Subscriber
 from syndicator.query.subscription import check_countries, check_query
 from syndicator.store.protocol import Dispatch, RecipientEntry, RecipientState, Storage
@@ -40,6 +41,7 @@ CSV_COLUMNS = (
     "cadence",
     "timezone",
     "alerts",
+    "language",
 )
 """What ``import`` reads; other columns (an ``export``'s extra ones) are ignored."""
 FORGET_KEY = "recipient-forget-key"
@@ -88,6 +90,7 @@ def make_entry(
     name: str | None = None,
     countries: tuple[str, ...] = (),
     query: str | None = None,
+    language: str | None = None,
 ) -> Subscriber:
     """A validated subscriber, or :class:`EntryError` naming the field at fault."""
     address = address_key(email)
@@ -108,6 +111,10 @@ def make_entry(
             check_query(query, known, [s.id for s in settings.sources])
         except ValueError as exc:
             raise EntryError(f"query: {exc}") from None
+    try:
+        language = check_language(language) if language else None
+    except ValueError as exc:
+        raise EntryError(f"language: {exc}") from None
     if cadence not in get_args(Cadence):
         raise EntryError(f"cadence {cadence!r} is not one of {', '.join(get_args(Cadence))}")
     if cadence == "none" and not alerts:
@@ -127,6 +134,7 @@ def make_entry(
         alerts=alerts,
         countries=codes,
         query=query or None,
+        language=language,
     )
 
 
@@ -246,6 +254,7 @@ def _row_entry(settings: Settings, row: Mapping[str, str | None]) -> Subscriber:
         name=cell("name") or None,
         countries=tuple(c for c in re.split(r"[\s;,]+", cell("countries")) if c),
         query=cell("query") or None,
+        language=cell("language") or None,
     )
 
 
@@ -278,7 +287,7 @@ def _record(state: RecipientState, sent: list[Dispatch]) -> dict[str, Any]:
         "timezone": sub.timezone,
         "send_time": state.send_time,
         "send_weekday": state.send_weekday,
-        "language": state.language,
+        "language": sub.language,
         "consented_at": _iso(state.consented_at),
         "consent_source": state.consent_source,
         "confirmed_at": _iso(state.confirmed_at),

@@ -31,12 +31,14 @@ from pathlib import Path
 
 from aiohttp import web
 
+from syndicator import i18n
 from syndicator.config import Settings
 from syndicator.deliver.keys import KEY_USE_REFRESH, check_keys, forget_key_use, renew_key_use
 from syndicator.deliver.render import UNSUBSCRIBE_PAGE
 from syndicator.deliver.templates import load_template, make_environment
 from syndicator.deliver.tokens import TokenSigner, signer_for
 from syndicator.errors import SyndicatorError
+from syndicator.i18n import N_
 from syndicator.store.protocol import Storage
 from syndicator.web.guard import discard_body, form_text, guarded_application
 
@@ -79,6 +81,19 @@ def make_unsubscribe_app(
         process=process,
     )
     return app
+
+
+_HEADINGS = {
+    "confirm": N_("Unsubscribe"),
+    "done": N_("You are unsubscribed"),
+    "invalid": N_("Link not valid"),
+}
+
+
+def language_of(store: Storage, email: str) -> str | None:
+    """The reader's own language, so the page reads like the message they came from."""
+    found = store.find_recipient(email)
+    return found.subscriber.language if found is not None else None
 
 
 def add_unsubscribe_routes(
@@ -131,19 +146,18 @@ def add_unsubscribe_routes(
             except SyndicatorError as exc:
                 log.warning("event=signing_key_renew_failed error=%s", type(exc).__name__)
 
-    def page(state: str, status: int, email: str = "", action: str = "") -> web.Response:
-        headings = {
-            "confirm": "Unsubscribe",
-            "done": "You are unsubscribed",
-            "invalid": "Link not valid",
-        }
+    def page(
+        state: str, status: int, email: str = "", action: str = "", language: str | None = None
+    ) -> web.Response:
+        language = i18n.pick(language, settings.delivery.language)
         body = template.render(
             state=state,
-            heading=headings[state],
+            heading=i18n.gettext_for(language)(_HEADINGS[state]),
             email=email,
             action=action,
             site_title=settings.publish.title,
             site_url=settings.base_url_text,
+            language=language,
         )
         return web.Response(
             text=body, status=status, content_type="text/html", charset="utf-8", headers=_HEADERS
@@ -157,7 +171,10 @@ def add_unsubscribe_routes(
             return page("invalid", 400)
         # Relative, so the form posts back to the URL the reader opened even when a
         # proxy serves this app under another path (``delivery.unsubscribe_url``).
-        return page("confirm", 200, email=email, action=f"?{request.query_string}")
+        language = await asyncio.to_thread(language_of, request.app[STORE], email)
+        return page(
+            "confirm", 200, email=email, action=f"?{request.query_string}", language=language
+        )
 
     async def unsubscribe(request: web.Request) -> web.Response:
         token = request.query.get("token", "")
@@ -170,7 +187,8 @@ def add_unsubscribe_routes(
             return page("invalid", 400)
         store = request.app[STORE]
         await asyncio.to_thread(store.unsubscribe, email, clock())
-        return page("done", 200, email=email)
+        language = await asyncio.to_thread(language_of, store, email)
+        return page("done", 200, email=email, language=language)
 
     app.cleanup_ctx.append(store_context)
     for path in paths:

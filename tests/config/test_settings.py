@@ -91,6 +91,11 @@ def test_minimal_config_gets_defaults_and_resolves_paths(tmp_path: Path) -> None
             r"subscribers\.0\.countries.*unknown country code \"XX\"",
         ),
         (minimal(subscribers=[{"email": "a@x.org"}]), r"subscribers\.0.*topics, countries or"),
+        (
+            minimal(subscribers=[{"email": "a@x.org", "topics": ["corruption"], "language": "de"}]),
+            r"subscribers\.0\.language.*unknown language 'de'; shipped: en, fr, es, ru",
+        ),
+        (minimal(delivery={"language": "pt"}), r"delivery\.language.*unknown language 'pt'"),
         (minimal(delivery={"transport": "smtp"}), r"transport 'smtp' needs an 'smtp' block"),
         (
             minimal(

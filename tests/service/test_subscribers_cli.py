@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -54,6 +56,7 @@ def test_add_list_remove_and_forget(config: Path, capsys: pytest.CaptureFixture[
         "query": None,
         "cadence": "daily",
         "alerts": True,
+        "language": None,
         "bounces": 0,
     }
     assert rows["desk@example.org"]["managed_by"] == "config"  # listed before any run
@@ -182,3 +185,38 @@ def test_import_reads_query_and_countries_and_rejects_a_bad_query_by_line(
     assert 'line 4: REJECTED cy@example.org: countries: unknown country code "XX"' in out
     ann = listed(config, capsys)["ann@example.org"]
     assert (ann["countries"], ann["query"]) == (["UA", "MD"], "腐败 OR bribery")
+
+
+def test_language_is_added_imported_listed_and_checked(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        config, capsys, "add", "fr@example.org", "--topics", "corruption", "--language", "FR"
+    )
+    assert (code, out.strip()) == (0, "fr@example.org: added")
+    assert listed(config, capsys)["fr@example.org"]["language"] == "fr"
+    code, out, _ = run(config, capsys, "list")
+    assert "language: fr" in out
+    code, _, err = run(
+        config, capsys, "add", "de@example.org", "--topics", "corruption", "--language", "de"
+    )
+    assert code == 1
+    assert (
+        "subscriber 'de@example.org': language: unknown language 'de'; shipped: en, fr, es, ru"
+        in err
+    )
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text(
+        "email,topics,language\nru@example.org,corruption,ru\nxx@example.org,corruption,xx\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(config, capsys, "import", str(csv_file))
+    assert code == 1
+    assert "line 2: ru@example.org: added" in out
+    assert "line 3: REJECTED xx@example.org: language: unknown language 'xx'" in out
+    rows = listed(config, capsys)
+    assert rows["ru@example.org"]["language"] == "ru"
+    assert rows["desk@example.org"]["language"] is None
+    code, out, _ = run(config, capsys, "export", "--format", "csv")
+    exported = {row["email"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert exported["ru@example.org"]["language"] == "ru"  # and import reads it back
