@@ -597,14 +597,7 @@ class SqlStore:
                 address = sub.email.lower()
                 listed.add(address)
                 values: dict[str, Any] = {
-                    "display_name": sub.name,
-                    "topics": list(sub.topics),
-                    "countries": list(sub.countries),
-                    "query": sub.query,
-                    "language": sub.language,
-                    "cadence": sub.cadence,
-                    "timezone": sub.timezone,
-                    "alerts": sub.alerts,
+                    **_subscription_columns(sub),
                     "managed_by": "config",
                 }
                 row = existing.get(address)
@@ -666,14 +659,7 @@ class SqlStore:
         sub = entry.subscriber
         address = sub.email.lower()
         values: dict[str, Any] = {
-            "display_name": sub.name,
-            "topics": list(sub.topics),
-            "countries": list(sub.countries),
-            "query": sub.query,
-            "language": sub.language,
-            "cadence": sub.cadence,
-            "timezone": sub.timezone,
-            "alerts": sub.alerts,
+            **_subscription_columns(sub),
             "managed_by": entry.managed_by,
             "status": "active",
             "consented_at": now,
@@ -1285,6 +1271,21 @@ def _source_state(row: Row[Any]) -> SourceState:
 
 
 __all__ = ["SqlStore", "content_hash", "normalise_url"]
+
+
+def _subscription_columns(sub: Subscriber) -> dict[str, Any]:
+    """The recipient columns that say what a reader follows and how: one mapping for the
+    configuration's sync and the operator's saves, so neither forgets a column."""
+    return {
+        "display_name": sub.name,
+        "topics": list(sub.topics),
+        "countries": list(sub.countries),
+        "query": sub.query,
+        "language": sub.language,
+        "cadence": sub.cadence,
+        "timezone": sub.timezone,
+        "alerts": sub.alerts,
+    }
 
 
 def _recipient(row: Row[Any]) -> RecipientState:
