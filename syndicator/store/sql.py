@@ -655,43 +655,18 @@ class SqlStore:
         return _recipient(row) if row is not None else None
 
     def save_recipient(self, entry: RecipientEntry, now: datetime) -> RecipientState:
-        r = t.recipients.c
-        sub = entry.subscriber
-        address = sub.email.lower()
         values: dict[str, Any] = {
-            **_subscription_columns(sub),
+            **_subscription_columns(entry.subscriber),
             "managed_by": entry.managed_by,
             "status": "active",
             "consented_at": now,
             "consent_source": entry.consent_source,
             "updated_at": now,
         }
-        with self._tx() as conn:
-            found = conn.execute(
-                select(r.id).where(r.kind == "email", r.address == address)
-            ).scalar()
-            if found is None:
-                conn.execute(
-                    insert(t.recipients).values(
-                        kind="email",
-                        address=address,
-                        subscribed_at=now,
-                        bounces=0,
-                        created_at=now,
-                        **values,
-                    )
-                )
-            else:
-                conn.execute(update(t.recipients).where(r.id == found).values(**values))
-            row = conn.execute(
-                select(t.recipients).where(r.kind == "email", r.address == address)
-            ).one()
-        return _recipient(row)
+        return self._upsert_recipient(entry.subscriber.email, values, now)
 
     def save_pending(self, entry: RecipientEntry, now: datetime) -> RecipientState:
-        r = t.recipients.c
         sub = entry.subscriber
-        address = sub.email.lower()
         values: dict[str, Any] = {
             "display_name": sub.name,
             "topics": list(sub.topics),
@@ -705,27 +680,34 @@ class SqlStore:
             "confirmed_at": None,
             "updated_at": now,
         }
+        return self._upsert_recipient(sub.email, values, now)
+
+    def _upsert_recipient(
+        self, email: str, values: dict[str, Any], now: datetime
+    ) -> RecipientState:
+        """Insert or update the email recipient ``email`` with ``values``, in one transaction."""
+        r = t.recipients.c
+        address = email.lower()
+        where = and_(r.kind == "email", r.address == address)
         with self._tx() as conn:
-            found = conn.execute(
-                select(r.id).where(r.kind == "email", r.address == address)
-            ).scalar()
+            found = conn.execute(select(r.id).where(where)).scalar()
             if found is None:
                 conn.execute(
                     insert(t.recipients).values(
-                        kind="email",
-                        address=address,
-                        countries=[],
-                        subscribed_at=now,
-                        bounces=0,
-                        created_at=now,
-                        **values,
+                        {
+                            "kind": "email",
+                            "address": address,
+                            "countries": [],
+                            "subscribed_at": now,
+                            "bounces": 0,
+                            "created_at": now,
+                        }
+                        | values
                     )
                 )
             else:
                 conn.execute(update(t.recipients).where(r.id == found).values(**values))
-            row = conn.execute(
-                select(t.recipients).where(r.kind == "email", r.address == address)
-            ).one()
+            row = conn.execute(select(t.recipients).where(where)).one()
         return _recipient(row)
 
     def confirm_pending(self, address: str, now: datetime) -> RecipientState | None:
